@@ -1,0 +1,177 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
+import { CommandError } from "../exec/runner.js";
+import { RenderError } from "../render.js";
+import { bold, red } from "./color.js";
+
+/** One flag of a command, as --help shows it. */
+export interface FlagSpec {
+  readonly name: string;
+  readonly type: "string" | "boolean";
+  readonly value?: string;
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly description: string;
+}
+
+export interface CommandSpec {
+  /** npm script name, e.g. lab:render. */
+  readonly name: string;
+  readonly summary: string;
+  readonly usage?: string;
+  readonly flags: readonly FlagSpec[];
+  /** Whether positional arguments are accepted. */
+  readonly positionals?: boolean;
+  readonly details?: string;
+  readonly examples?: readonly string[];
+}
+
+/** Wrong words on the command line: one line, exit 2, nothing touched. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Flags every lab command takes to choose its config. */
+export const CONFIG_FLAGS: readonly FlagSpec[] = [
+  { name: "config", type: "string", value: "FILE", description: "lab config file (default: ./lab.config.yaml if present)" },
+  { name: "set", type: "string", value: "KEY=VALUE", multiple: true, description: "override one config key, e.g. --set registry.storageSize=40Gi" },
+  { name: "profile", type: "string", value: "NAME", description: "shortcut for --set profile=NAME" },
+  { name: "namespace", type: "string", value: "NAME", description: "shortcut for --set namespace=NAME" },
+];
+
+const HELP_FLAG: FlagSpec = { name: "help", short: "h", type: "boolean", description: "show this help" };
+
+export function helpText(spec: CommandSpec): string {
+  const flags = [...spec.flags, HELP_FLAG];
+  const left = flags.map((f) => `  ${f.short ? `-${f.short}, ` : ""}--${f.name}${f.value ? ` ${f.value}` : ""}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  const lines = [
+    `${bold(`npm run ${spec.name}`)} - ${spec.summary}`,
+    "",
+    `Usage: npm run ${spec.name} -- ${spec.usage ?? "[flags]"}`,
+    "",
+    "Flags:",
+    ...flags.map((f, i) => `${left[i]!.padEnd(width)}${f.description}`),
+  ];
+  if (spec.details) lines.push("", spec.details.trim());
+  if (spec.examples?.length) lines.push("", "Examples:", ...spec.examples.map((e) => `  ${e}`));
+  return lines.join("\n") + "\n";
+}
+
+export interface ParsedArgs {
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): ParsedArgs | "help" {
+  const options: ParseArgsConfig["options"] = {};
+  for (const f of [...spec.flags, HELP_FLAG]) {
+    options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: spec.positionals ?? false, strict: true });
+  } catch (error) {
+    const message = (error as Error).message.split(". ")[0];
+    throw new UsageError(`${message}; see npm run ${spec.name} -- --help`);
+  }
+  if (parsed.values.help) return "help";
+  return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
+}
+
+/** Splits --set pairs and the shortcut flags into config overrides. */
+export function configFlags(values: ParsedArgs["values"]): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const pair of (values.set as string[] | undefined) ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set ${pair}: expected KEY=VALUE, e.g. --set etcd.replicas=5`);
+    overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  if (typeof values.profile === "string") overrides.profile = values.profile;
+  if (typeof values.namespace === "string") overrides.namespace = values.namespace;
+  return overrides;
+}
+
+export function loadConfigFromArgs(values: ParsedArgs["values"], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const file = typeof values.config === "string" ? values.config : undefined;
+  return loadConfig({ file, env, flags: configFlags(values) });
+}
+
+/** Output of a command; tests pass their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+  env: process.env,
+};
+
+/** Prints an error the way every lab command does and returns the exit code. */
+export function reportError(error: unknown, io: Io, verbose: boolean): number {
+  const prefix = red("anka-lab:");
+  if (error instanceof UsageError) {
+    io.err(`${prefix} ${error.message}`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    io.err(`${prefix} the lab config has ${error.problems.length} problem(s):`);
+    for (const p of error.problems) io.err(`  ${p}`);
+    return 2;
+  }
+  if (error instanceof RenderError) {
+    io.err(`${prefix} refusing to render the lab:`);
+    for (const p of error.problems) io.err(`  ${p}`);
+    return 2;
+  }
+  if (error instanceof CommandError) {
+    io.err(`${prefix} ${error.message}`);
+    if (error.hint) io.err(`  next: ${error.hint}`);
+    if (verbose && error.stack) io.err(error.stack);
+    return 1;
+  }
+  const hint = (error as { hint?: string }).hint;
+  io.err(`${prefix} ${(error as Error).message ?? String(error)}`);
+  if (hint) io.err(`  next: ${hint}`);
+  if (verbose && (error as Error).stack) io.err((error as Error).stack!);
+  return 1;
+}
+
+/**
+ * Runs a command: parses flags (or prints --help), calls the handler and turns its errors into
+ * one clear message and an exit code.
+ */
+export async function runCommand(
+  spec: CommandSpec,
+  handler: (args: ParsedArgs, io: Io) => Promise<number>,
+  argv: readonly string[] = process.argv.slice(2),
+  io: Io = processIo,
+): Promise<number> {
+  let verbose = false;
+  try {
+    const parsed = parseCommandLine(spec, argv);
+    if (parsed === "help") {
+      io.out(helpText(spec));
+      return 0;
+    }
+    verbose = parsed.values.verbose === true;
+    return await handler(parsed, io);
+  } catch (error) {
+    return reportError(error, io, verbose);
+  }
+}
+
+/** Entry point for scripts/: run and exit with the code. */
+export function main(spec: CommandSpec, handler: (args: ParsedArgs, io: Io) => Promise<number>): void {
+  runCommand(spec, handler).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.exitCode = reportError(error, processIo, false);
+    },
+  );
+}

@@ -1,0 +1,140 @@
+import { z } from "zod";
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN, isPinnedImage } from "./names.js";
+import { SIZE_HINT, parseSize } from "./size.js";
+
+const label = z
+  .string()
+  .max(63, "must be at most 63 characters")
+  .regex(DNS1123_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit");
+const hostname = z
+  .string()
+  .max(253, "must be at most 253 characters")
+  .regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 hostname such as anka.registry");
+const size = z.string().refine((v) => parseSize(v) !== undefined, `must be a size: ${SIZE_HINT}`);
+const port = z.coerce
+  .number()
+  .int("must be a whole number")
+  .min(1, "must be a port from 1 to 65535")
+  .max(65535, "must be a port from 1 to 65535");
+const image = z
+  .string()
+  .refine(isPinnedImage, "must be an image reference with a tag or digest, e.g. quay.io/coreos/etcd:v3.5.25");
+const cpu = z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, "must be a CPU quantity such as 250m or 1");
+const count = z.coerce.number().int("must be a whole number");
+// z.coerce.boolean() turns the string "false" into true, so env and flag text is mapped by hand.
+const bool = z.preprocess(
+  (v) => (v === "true" ? true : v === "false" ? false : v),
+  z.boolean({ error: "must be true or false" }),
+);
+
+/**
+ * The whole lab, as one typed value. Every key is listed with its default and meaning in
+ * CONFIG_KEYS below; README's table is checked against it by a test.
+ */
+export const LabConfigSchema = z.strictObject({
+  profile: label,
+  namespace: label,
+  context: z.string().min(1).optional(),
+  minikube: z.strictObject({
+    driver: z.enum(["docker", "vfkit", "qemu2", "podman", "krunkit", "hyperkit", "virtualbox", "parallels", "vmware"]).optional(),
+    cpus: count.min(2, "must be at least 2 (minikube's minimum)"),
+    memory: size,
+    diskSize: size,
+    kubernetesVersion: z.string().regex(/^v?\d+\.\d+(\.\d+)?$/, "must be a Kubernetes version such as v1.35.1"),
+    containerRuntime: z.enum(["docker", "containerd", "cri-o"]),
+  }),
+  etcd: z.strictObject({
+    image,
+    replicas: count.refine((n) => n >= 3 && n % 2 === 1, "must be odd and at least 3, so a majority survives a lost member"),
+    storageSize: size,
+    storageClass: z.string().min(1).optional(),
+    clientServiceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
+    cpuRequest: cpu,
+    memoryRequest: size,
+  }),
+  buildCloud: z.strictObject({
+    replicas: count.min(1, "must be at least 1"),
+  }),
+  controller: z.strictObject({
+    image,
+    port,
+    hostname,
+    cpuRequest: cpu,
+    memoryRequest: size,
+    memoryLimit: size.optional(),
+  }),
+  registry: z.strictObject({
+    image,
+    port,
+    hostname,
+    storageSize: size,
+    storageClass: z.string().min(1),
+    accessMode: z.enum(["ReadWriteMany", "ReadWriteOnce"]),
+    cpuRequest: cpu,
+    memoryRequest: size,
+    memoryLimit: size.optional(),
+  }),
+  ingress: z.strictObject({
+    className: z.string().min(1),
+    timeoutSeconds: count.min(60, "must be at least 60 seconds").max(86400, "must be at most 86400 seconds (a day)"),
+    largeTransferAnnotations: bool,
+  }),
+});
+
+export type LabConfig = z.infer<typeof LabConfigSchema>;
+
+export interface ConfigKey {
+  /** Dotted path, e.g. registry.storageSize. */
+  readonly key: string;
+  /** The default, or undefined when unset by default. */
+  readonly default: string | number | boolean | undefined;
+  readonly description: string;
+}
+
+/**
+ * Every config key with its default. Images are pinned to the tags Veertu's own chart uses
+ * (veertuinc/helm-charts charts/anka-build-cloud 1.50.0: controller/registry v1.50.0, etcd v3.5.25;
+ * see ../shared/reference/anka-and-etcd.md section 1).
+ */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  { key: "profile", default: "anka-lab", description: "minikube profile (and its kube context)" },
+  { key: "namespace", default: "anka", description: "Kubernetes namespace for every lab object" },
+  { key: "context", default: undefined, description: "use this existing kube context instead of minikube (no minikube steps)" },
+  { key: "minikube.driver", default: undefined, description: "minikube --driver; unset lets minikube choose (docker when Docker runs)" },
+  { key: "minikube.cpus", default: 4, description: "minikube --cpus (the lab needs about 4; 2 is too tight)" },
+  { key: "minikube.memory", default: "6Gi", description: "minikube --memory (must fit in Docker Desktop's memory)" },
+  { key: "minikube.diskSize", default: "40Gi", description: "minikube --disk-size (ignored by the docker driver)" },
+  { key: "minikube.kubernetesVersion", default: "v1.35.1", description: "minikube --kubernetes-version, pinned" },
+  { key: "minikube.containerRuntime", default: "docker", description: "minikube --container-runtime, pinned (the default moves to containerd in v1.39)" },
+  { key: "etcd.image", default: "quay.io/coreos/etcd:v3.5.25", description: "etcd image (distroless since v3.5.7)" },
+  { key: "etcd.replicas", default: 3, description: "etcd members; odd and at least 3" },
+  { key: "etcd.storageSize", default: "1Gi", description: "volume per etcd member" },
+  { key: "etcd.storageClass", default: undefined, description: "StorageClass for etcd volumes; unset uses the cluster default" },
+  { key: "etcd.clientServiceType", default: "ClusterIP", description: "type of the etcd client Service; ClusterIP keeps etcd inside the cluster" },
+  { key: "etcd.cpuRequest", default: "100m", description: "CPU request per etcd member" },
+  { key: "etcd.memoryRequest", default: "128Mi", description: "memory request per etcd member" },
+  { key: "buildCloud.replicas", default: 2, description: "build-cloud pods (controller + registry each)" },
+  { key: "controller.image", default: "veertu/anka-build-cloud-controller:v1.50.0", description: "Anka Build Cloud Controller image" },
+  { key: "controller.port", default: 8090, description: "controller LoadBalancer port (to container port 80)" },
+  { key: "controller.hostname", default: "anka.controller", description: "controller hostname (Ingress and /etc/hosts)" },
+  { key: "controller.cpuRequest", default: "100m", description: "controller CPU request" },
+  { key: "controller.memoryRequest", default: "128Mi", description: "controller memory request" },
+  { key: "controller.memoryLimit", default: undefined, description: "controller memory limit; unset means none" },
+  { key: "registry.image", default: "veertu/anka-build-cloud-registry:v1.50.0", description: "Anka Build Cloud Registry image" },
+  { key: "registry.port", default: 8089, description: "registry LoadBalancer port (to container port 8089)" },
+  { key: "registry.hostname", default: "anka.registry", description: "registry hostname (Ingress and /etc/hosts)" },
+  { key: "registry.storageSize", default: "20Gi", description: "size of the volume both registries share" },
+  { key: "registry.storageClass", default: "standard", description: "StorageClass of the shared volume (minikube's hostpath class)" },
+  { key: "registry.accessMode", default: "ReadWriteMany", description: "access mode of the shared volume; must be ReadWriteMany with more than 1 pod" },
+  { key: "registry.cpuRequest", default: "100m", description: "registry CPU request" },
+  { key: "registry.memoryRequest", default: "256Mi", description: "registry memory request" },
+  { key: "registry.memoryLimit", default: undefined, description: "registry memory limit: refused at render (page cache makes it restart)" },
+  { key: "ingress.className", default: "nginx", description: "IngressClass of the lab's Ingresses" },
+  { key: "ingress.timeoutSeconds", default: 3600, description: "proxy read/send timeout for multi-GiB pushes, in seconds" },
+  { key: "ingress.largeTransferAnnotations", default: true, description: "put the large-transfer annotations on the Ingresses (false is refused at render)" },
+];
+
+/** The environment variable that sets a key: registry.storageSize -> ANKA_LAB_REGISTRY_STORAGE_SIZE. */
+export function envVarFor(key: string): string {
+  return "ANKA_LAB_" + key.replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}

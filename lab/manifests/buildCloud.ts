@@ -1,0 +1,92 @@
+import { Deployment } from "kubernetes-models/apps/v1";
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { LabConfig } from "../config/schema.js";
+import { CONTAINER_PORTS, NAMES, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";
+import { preferSpreading } from "./spreading.js";
+
+/** Where the registry keeps templates; the chart mounts its volume at /mnt/vol (VCHART values.yaml). */
+export const REGISTRY_BASE_PATH = "/mnt/vol";
+
+function resources(cpu: string, memory: string, memoryLimit: string | undefined): IContainer["resources"] {
+  return { requests: { cpu, memory }, ...(memoryLimit ? { limits: { memory: memoryLimit } } : {}) };
+}
+
+function healthProbes(port: number): Pick<IContainer, "readinessProbe" | "livenessProbe"> {
+  // /readyz and /livez exist since Build Cloud 1.41.1 and need no auth (Veertu 1.41.1 release notes).
+  return {
+    readinessProbe: { httpGet: { path: "/readyz", port }, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: "/livez", port }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 6 },
+  };
+}
+
+/**
+ * The controller. ANKA_ANKA_REGISTRY is the URL Anka nodes use (the registry's LoadBalancer by
+ * hostname); ANKA_LOCAL_ANKA_REGISTRY is the in-cluster Service the controller itself can reach
+ * (Anka configuration reference, "General & Commonly used").
+ */
+export function controllerContainer(config: LabConfig): IContainer {
+  return {
+    name: "controller",
+    image: config.controller.image,
+    imagePullPolicy: "IfNotPresent",
+    env: [
+      { name: "ANKA_STANDALONE", value: "false" },
+      { name: "ANKA_LISTEN_ADDR", value: `:${CONTAINER_PORTS.controller}` },
+      { name: "ANKA_ETCD_ENDPOINTS", value: etcdClientEndpoints(config).join(",") },
+      { name: "ANKA_ANKA_REGISTRY", value: `http://${config.registry.hostname}:${config.registry.port}` },
+      {
+        name: "ANKA_LOCAL_ANKA_REGISTRY",
+        value: `http://${serviceHost(config, NAMES.registryService)}:${config.registry.port}`,
+      },
+    ],
+    ports: [{ name: "controller", containerPort: CONTAINER_PORTS.controller }],
+    ...healthProbes(CONTAINER_PORTS.controller),
+    resources: resources(config.controller.cpuRequest, config.controller.memoryRequest, config.controller.memoryLimit),
+  };
+}
+
+/**
+ * The registry. Since 1.36.0 the images bake in no ENVs, so listen address and base path are set
+ * here (Anka release notes 1.36.0). No memory limit unless config insists, and then render refuses:
+ * page cache from multi-GiB pushes counts against it (kubernetes/kubernetes#43916).
+ */
+export function registryContainer(config: LabConfig): IContainer {
+  return {
+    name: "registry",
+    image: config.registry.image,
+    imagePullPolicy: "IfNotPresent",
+    env: [
+      { name: "ANKA_LISTEN_ADDR", value: `:${CONTAINER_PORTS.registry}` },
+      { name: "ANKA_BASE_PATH", value: REGISTRY_BASE_PATH },
+    ],
+    ports: [{ name: "registry", containerPort: CONTAINER_PORTS.registry }],
+    ...healthProbes(CONTAINER_PORTS.registry),
+    resources: resources(config.registry.cpuRequest, config.registry.memoryRequest, config.registry.memoryLimit),
+    volumeMounts: [{ name: "registry-data", mountPath: REGISTRY_BASE_PATH }],
+  };
+}
+
+/**
+ * A Deployment, not a StatefulSet: neither container needs a stable identity or a volume of its
+ * own. The controller keeps all state in etcd and the registries share one ReadWriteMany claim,
+ * which a StatefulSet's per-pod volumeClaimTemplates would split apart.
+ */
+export function buildBuildCloudDeployment(config: LabConfig, extraContainers: IContainer[] = []): Deployment {
+  return new Deployment({
+    metadata: { name: NAMES.buildCloud, namespace: config.namespace, labels: labelsFor(NAMES.buildCloud) },
+    spec: {
+      replicas: config.buildCloud.replicas,
+      selector: { matchLabels: selectorFor(NAMES.buildCloud) },
+      // Replace one pod at a time so one controller and one registry always serve.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: labelsFor(NAMES.buildCloud) },
+        spec: {
+          affinity: preferSpreading(NAMES.buildCloud),
+          containers: [controllerContainer(config), registryContainer(config), ...extraContainers],
+          volumes: [{ name: "registry-data", persistentVolumeClaim: { claimName: NAMES.registryVolume } }],
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,30 @@
+import { Service } from "kubernetes-models/v1";
+import type { LabConfig } from "../config/schema.js";
+import { CONTAINER_PORTS, NAMES, labelsFor, selectorFor } from "./names.js";
+
+/**
+ * LoadBalancers for the controller and the registry. With the docker driver, `minikube tunnel`
+ * forwards each to 127.0.0.1:<port>, so ports at or above 1024 need no sudo
+ * (../shared/reference/minikube.md section 3).
+ */
+export function buildControllerService(config: LabConfig): Service {
+  return new Service({
+    metadata: { name: NAMES.controllerService, namespace: config.namespace, labels: labelsFor("controller") },
+    spec: {
+      type: "LoadBalancer",
+      selector: selectorFor(NAMES.buildCloud),
+      ports: [{ name: "http", port: config.controller.port, targetPort: CONTAINER_PORTS.controller }],
+    },
+  });
+}
+
+export function buildRegistryService(config: LabConfig): Service {
+  return new Service({
+    metadata: { name: NAMES.registryService, namespace: config.namespace, labels: labelsFor("registry") },
+    spec: {
+      type: "LoadBalancer",
+      selector: selectorFor(NAMES.buildCloud),
+      ports: [{ name: "http", port: config.registry.port, targetPort: CONTAINER_PORTS.registry }],
+    },
+  });
+}

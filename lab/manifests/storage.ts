@@ -1,0 +1,27 @@
+import { PersistentVolumeClaim } from "kubernetes-models/v1";
+import type { LabConfig } from "../config/schema.js";
+import { NAMES, labelsFor } from "./names.js";
+
+/**
+ * The one claim both registry containers mount. On a one-node minikube the default class
+ * `standard` (k8s.io/minikube-hostpath) backs it with one directory,
+ * /tmp/hostpath-provisioner/<namespace>/<claim>, and accepts ReadWriteMany unchecked, so both
+ * pods really share it. With several nodes that directory is per node: use csi-hostpath-sc
+ * (../shared/reference/minikube.md section 5).
+ */
+export function buildRegistryVolumeClaim(config: LabConfig): PersistentVolumeClaim {
+  return new PersistentVolumeClaim({
+    metadata: {
+      name: NAMES.registryVolume,
+      namespace: config.namespace,
+      labels: labelsFor("registry-data"),
+      // lab:down removes the lab's objects but keeps this claim (and its templates) unless --purge.
+      annotations: { "anka-lab/keep-on-down": "true" },
+    },
+    spec: {
+      accessModes: [config.registry.accessMode],
+      storageClassName: config.registry.storageClass,
+      resources: { requests: { storage: config.registry.storageSize } },
+    },
+  });
+}
