@@ -1,0 +1,169 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { buildTopology, schemaProblems, toKubeObject, type KubeObject } from "../lab/manifests/topology.js";
+import { RenderError, manifestDrift, renderManifests, writeManifests } from "../lab/render.js";
+import { craftedConfig, defaultConfig } from "./support/config.js";
+import { hasBinary, skipReason } from "./support/binaries.js";
+
+/** The YAML as a reader of manifests/ sees it, parsed back. */
+function renderedObjects(): KubeObject[] {
+  const { files } = renderManifests(defaultConfig());
+  return [...files.entries()]
+    .filter(([name]) => name !== "kustomization.yaml")
+    .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS() as KubeObject));
+}
+
+function one(objects: KubeObject[], kind: string, name: string): any {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  expect(found, `${kind}/${name}`).toHaveLength(1);
+  return found[0];
+}
+
+describe("rendered topology", () => {
+  it("validates every object against the Kubernetes schema", () => {
+    expect(schemaProblems(buildTopology(defaultConfig()))).toEqual([]);
+  });
+
+  it("reports a schema problem with the object and field", () => {
+    const topology = buildTopology(defaultConfig());
+    const service = topology[1]!.objects[1] as any;
+    service.spec.ports[0].port = "two";
+    expect(schemaProblems(topology)).toEqual([expect.stringMatching(/^10-etcd\.yaml: Service\/etcd: \/spec\/ports\/0\/port must be integer/)]);
+  });
+
+  it("meets the seed's checklist", () => {
+    const objects = renderedObjects();
+    expect(objects.every((o) => o.kind === "Namespace" || o.metadata.namespace === "anka")).toBe(true);
+    one(objects, "Namespace", "anka");
+
+    const etcd = one(objects, "StatefulSet", "etcd");
+    expect(etcd.spec.replicas).toBe(3);
+    expect(etcd.spec.podManagementPolicy).toBe("Parallel");
+    expect(etcd.spec.volumeClaimTemplates).toHaveLength(1);
+    const etcdContainer = etcd.spec.template.spec.containers[0];
+    expect(etcdContainer.command).toEqual(["/usr/local/bin/etcd"]);
+    expect(JSON.stringify(etcdContainer)).not.toMatch(/sh -c|\/bin\/sh|sleep/);
+    expect(etcdContainer.readinessProbe).toBeDefined();
+    expect(etcdContainer.livenessProbe).toBeDefined();
+    expect(one(objects, "Service", "etcd-headless").spec).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(one(objects, "Service", "etcd").spec.type).toBe("ClusterIP");
+    expect(one(objects, "PodDisruptionBudget", "etcd").spec.minAvailable).toBe(2);
+
+    const buildCloud = one(objects, "Deployment", "anka-build-cloud");
+    expect(buildCloud.spec.replicas).toBe(2);
+    const pod = buildCloud.spec.template.spec;
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["controller", "registry"]);
+    const registry = pod.containers[1];
+    expect(registry.resources.limits?.memory).toBeUndefined();
+    expect(registry.env).toEqual(
+      expect.arrayContaining([{ name: "ANKA_LISTEN_ADDR", value: ":8089" }, { name: "ANKA_BASE_PATH", value: "/mnt/vol" }]),
+    );
+    const controllerEnv = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(controllerEnv.ANKA_ETCD_ENDPOINTS.split(",")).toEqual([0, 1, 2].map((i) => `etcd-${i}.etcd-headless.anka.svc.cluster.local:2379`));
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+
+    const shared = pod.volumes.find((v: any) => v.name === registry.volumeMounts[0].name);
+    const claim = one(objects, "PersistentVolumeClaim", shared.persistentVolumeClaim.claimName);
+    expect(claim.spec.accessModes).toEqual(["ReadWriteMany"]);
+
+    const controllerSvc = one(objects, "Service", "anka-controller").spec;
+    expect(controllerSvc).toMatchObject({ type: "LoadBalancer", ports: [{ port: 8090, targetPort: 80 }] });
+    expect(one(objects, "Service", "anka-registry").spec).toMatchObject({ type: "LoadBalancer", ports: [{ port: 8089, targetPort: 8089 }] });
+
+    const ingress = one(objects, "Ingress", "anka-registry");
+    expect(ingress.spec.ingressClassName).toBe("nginx");
+    expect(ingress.spec.rules[0].host).toBe("anka.registry");
+    expect(ingress.metadata.annotations).toMatchObject({
+      "nginx.ingress.kubernetes.io/proxy-body-size": "0",
+      "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
+      "nginx.ingress.kubernetes.io/proxy-buffering": "off",
+      "nginx.ingress.kubernetes.io/proxy-max-temp-file-size": "0",
+    });
+    expect(Number(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"])).toBeGreaterThanOrEqual(600);
+    expect(Object.keys(ingress.metadata.annotations).some((k) => k.endsWith("client-max-body-size"))).toBe(false);
+    expect(one(objects, "Ingress", "anka-controller").spec.rules[0].host).toBe("anka.controller");
+  });
+
+  it("follows the config: five etcd members, another namespace", () => {
+    const { objects } = renderManifests(craftedConfig((c) => ((c.etcd.replicas = 5), (c.namespace = "support"))));
+    const etcd = objects.find((o) => o.kind === "StatefulSet") as any;
+    expect(etcd.spec.replicas).toBe(5);
+    const initial = etcd.spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--initial-cluster="));
+    expect(initial.split(",")).toHaveLength(5);
+    expect(initial).toContain("etcd-4=http://etcd-4.etcd-headless.support.svc.cluster.local:2380");
+    expect((objects.find((o) => o.kind === "PodDisruptionBudget") as any).spec.minAvailable).toBe(3);
+  });
+
+  it("renders byte-identical text twice", () => {
+    const a = renderManifests(defaultConfig()).files;
+    const b = renderManifests(defaultConfig()).files;
+    expect([...a.entries()]).toEqual([...b.entries()]);
+  });
+});
+
+describe("policy checks", () => {
+  const cases: [string, Parameters<typeof craftedConfig>[0], RegExp][] = [
+    ["a registry memory limit", (c) => (c.registry.memoryLimit = "2Gi"), /registry container has memory limit 2Gi.*unset registry\.memoryLimit/],
+    ["an even etcd", (c) => (c.etcd.replicas = 4), /StatefulSet\/etcd: 4 replicas.*odd count of at least 3/],
+    ["a one-member etcd", (c) => (c.etcd.replicas = 1), /StatefulSet\/etcd: 1 replicas/],
+    ["two registries on a ReadWriteOnce volume", (c) => (c.registry.accessMode = "ReadWriteOnce"), /2 registries need one ReadWriteMany volume .*got ReadWriteOnce\. Fix: set registry\.accessMode/],
+    ["a registry Ingress without transfer annotations", (c) => (c.ingress.largeTransferAnnotations = false), /Ingress\/anka-registry: missing large-transfer annotations .*proxy-body-size: "0"/],
+  ];
+  it.each(cases)("refuses %s", (_, patch, pattern) => {
+    let error: unknown;
+    try {
+      renderManifests(craftedConfig(patch));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RenderError);
+    expect((error as RenderError).problems).toEqual([expect.stringMatching(pattern)]);
+  });
+
+  it("allows one registry on a ReadWriteOnce volume", () => {
+    expect(() => renderManifests(craftedConfig((c) => ((c.registry.accessMode = "ReadWriteOnce"), (c.buildCloud.replicas = 1))))).not.toThrow();
+  });
+});
+
+describe("manifests/ on disk", () => {
+  it("is what the code renders for the default config (lab:render --check)", () => {
+    expect(manifestDrift(join(import.meta.dirname, "..", "manifests"), renderManifests(defaultConfig()))).toEqual([]);
+  });
+
+  it("reports drift as a diff and a re-render fixes it, removing files it no longer renders", () => {
+    const dir = mkdtempSync(join(tmpdir(), "anka-lab-render-"));
+    const rendered = renderManifests(defaultConfig());
+    writeManifests(dir, rendered);
+    expect(manifestDrift(dir, rendered)).toEqual([]);
+    const etcdFile = join(dir, "10-etcd.yaml");
+    writeFileSync(etcdFile, readFileSync(etcdFile, "utf8").replace("replicas: 3", "replicas: 1"));
+    cpSync(join(dir, "00-namespace.yaml"), join(dir, "99-stale.yaml"));
+    writeFileSync(join(dir, "notes.yaml"), "# a user's own file\n");
+    const drift = manifestDrift(dir, rendered);
+    expect(drift).toHaveLength(2);
+    expect(drift[0]).toContain("-  replicas: 1\n+  replicas: 3");
+    const { written, removed } = writeManifests(dir, rendered);
+    expect(written).toEqual(["10-etcd.yaml"]);
+    expect(removed).toEqual(["99-stale.yaml"]);
+    expect(readFileSync(join(dir, "notes.yaml"), "utf8")).toBe("# a user's own file\n");
+    expect(manifestDrift(dir, rendered)).toEqual([]);
+  });
+
+  it.skipIf(!hasBinary("kubectl"))("builds with kubectl kustomize", () => {
+    const out = execFileSync("kubectl", ["kustomize", join(import.meta.dirname, "..", "manifests")], { encoding: "utf8" });
+    const kinds = parseAllDocuments(out).map((d) => (d.toJS() as KubeObject).kind);
+    expect(kinds.sort()).toEqual(renderedObjects().map((o) => o.kind).sort());
+  });
+  if (!hasBinary("kubectl")) skipReason("kubectl kustomize", "kubectl", "brew install kubernetes-cli");
+});
+
+// Keep toKubeObject honest: it must be plain JSON, what the API server receives.
+it("turns models into plain JSON", () => {
+  const object = toKubeObject(buildTopology(defaultConfig())[0]!.objects[0]!);
+  expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
+  expect(object).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: expect.objectContaining({ name: "anka" }) });
+});
