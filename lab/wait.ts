@@ -1,0 +1,65 @@
+/** A wait that ran out of time: what it waited for, for how long, and the last thing it saw. */
+export class WaitTimeoutError extends Error {
+  override name = "WaitTimeoutError";
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly lastError: string | undefined,
+    readonly hint?: string,
+  ) {
+    super(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+  }
+}
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  /** Cancels the wait (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** Called with each failed attempt's reason, e.g. to show progress. */
+  readonly onRetry?: (reason: string) => void;
+  readonly hint?: string;
+}
+
+/** The outcome of one look: done with a value, or not yet and why. */
+export type Probe<T> = { done: true; value: T } | { done: false; reason: string };
+
+export const ready = <T>(value: T): Probe<T> => ({ done: true, value });
+export const notYet = (reason: string): Probe<never> => ({ done: false, reason });
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Looks once, then polls at an interval until the probe is done or the deadline passes. A probe
+ * that throws counts as "not yet" with the error as reason; the timeout error carries the last one.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<Probe<T>>, options: WaitOptions): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last: string | undefined;
+  for (;;) {
+    try {
+      const result = await probe();
+      if (result.done) return result.value;
+      last = result.reason;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    options.onRetry?.(last);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new WaitTimeoutError(what, options.timeoutMs, last, options.hint);
+    await pause(Math.min(options.intervalMs, left), options.signal);
+  }
+}
