@@ -127,14 +127,16 @@ describe.runIf(runnable)("etcd from the rendered StatefulSet, for real", () => {
     await expect(etcdGet(members[0]!.endpoint, "/anka-lab/test/a", 10_000)).rejects.toBeInstanceOf(EtcdError);
   });
 
-  it("restarts the killed members with their data; they rejoin and the lost write never landed", async () => {
+  it("restarts the killed members with their data and they rejoin", async () => {
     start(1);
     start(2);
     await waitHealthy([0, 1, 2]);
     // Written before etcd-2 was killed and while it was down: it must have its own copy and catch up.
     expect(await etcdGet(members[2]!.endpoint, "/anka-lab/test/a")).toBe("written-via-etcd-0");
     expect(await etcdGet(members[2]!.endpoint, "/anka-lab/test/b")).toBe("written-with-one-down");
-    expect(await etcdGet(members[1]!.endpoint, "/anka-lab/test/c")).toBeUndefined();
+    // The write refused without quorum is not asserted either way: if the survivor led, it kept the
+    // entry uncommitted and commits it once quorum returns. A timed-out write's outcome is unknown,
+    // which is why the Anka controller and lab:smoke re-read after a failed write.
     expect((await etcdMembers(members[1]!.endpoint)).length).toBe(3);
   });
 });
