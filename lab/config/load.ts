@@ -166,13 +166,14 @@ function crossChecks(config: LabConfig, sources: ReadonlyMap<string, ConfigSourc
   const ports: [string, number][] = [
     ["controller.port", config.controller.port],
     ["registry.port", config.registry.port],
+    ["ingress.port", config.ingress.port],
   ];
   const seen = new Map<number, string>();
   for (const [key, value] of ports) {
     const other = seen.get(value);
     if (other !== undefined)
       problems.push(
-        `${key} = ${value}: must differ from ${other} (both LoadBalancers share 127.0.0.1 through minikube tunnel) (set by ${describeSource(key, sources.get(key), file)})`,
+        `${key} = ${value}: must differ from ${other} (the LoadBalancers and the ingress all share 127.0.0.1) (set by ${describeSource(key, sources.get(key), file)})`,
       );
     seen.set(value, key);
   }

@@ -36,7 +36,9 @@ export const LabConfigSchema = z.strictObject({
   namespace: label,
   context: z.string().min(1).optional(),
   minikube: z.strictObject({
-    driver: z.enum(["docker", "vfkit", "qemu2", "podman", "krunkit", "hyperkit", "virtualbox", "parallels", "vmware"]).optional(),
+    // Only docker: the lab's no-sudo exposure (LoadBalancers via an ssh tunnel on 127.0.0.1, the
+    // ingress via --ports) exists only with the docker driver (../shared/reference/minikube.md s3).
+    driver: z.enum(["docker"], { error: "must be docker: the lab's tunnel and ingress exposure need minikube's docker driver (README 'How lab:up exposes the lab')" }),
     cpus: count.min(2, "must be at least 2 (minikube's minimum)"),
     memory: size,
     diskSize: size,
@@ -76,6 +78,7 @@ export const LabConfigSchema = z.strictObject({
   }),
   ingress: z.strictObject({
     className: z.string().min(1),
+    port: port.min(1024, "must be 1024 or higher, so no sudo is needed to publish it"),
     timeoutSeconds: count.min(60, "must be at least 60 seconds").max(86400, "must be at most 86400 seconds (a day)"),
     largeTransferAnnotations: bool,
   }),
@@ -100,7 +103,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "profile", default: "anka-lab", description: "minikube profile (and its kube context)" },
   { key: "namespace", default: "anka", description: "Kubernetes namespace for every lab object" },
   { key: "context", default: undefined, description: "use this existing kube context instead of minikube (no minikube steps)" },
-  { key: "minikube.driver", default: undefined, description: "minikube --driver; unset lets minikube choose (docker when Docker runs)" },
+  { key: "minikube.driver", default: "docker", description: "minikube --driver; only docker is supported (see 'How lab:up exposes the lab')" },
   { key: "minikube.cpus", default: 4, description: "minikube --cpus (the lab needs about 4; 2 is too tight)" },
   { key: "minikube.memory", default: "6Gi", description: "minikube --memory (must fit in Docker Desktop's memory)" },
   { key: "minikube.diskSize", default: "40Gi", description: "minikube --disk-size (ignored by the docker driver)" },
@@ -130,6 +133,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "registry.memoryRequest", default: "256Mi", description: "registry memory request" },
   { key: "registry.memoryLimit", default: undefined, description: "registry memory limit: refused at render (page cache makes it restart)" },
   { key: "ingress.className", default: "nginx", description: "IngressClass of the lab's Ingresses" },
+  { key: "ingress.port", default: 8080, description: "host port on 127.0.0.1 where the ingress answers (published at cluster creation)" },
   { key: "ingress.timeoutSeconds", default: 3600, description: "proxy read/send timeout for multi-GiB pushes, in seconds" },
   { key: "ingress.largeTransferAnnotations", default: true, description: "put the large-transfer annotations on the Ingresses (false is refused at render)" },
 ];

@@ -13,6 +13,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** What to tell the user if this command fails. */
   readonly hint?: string;
+  /** Give the command this terminal (for sudo's password prompt); output is then not captured. */
+  readonly interactive?: boolean;
 }
 
 export interface RunResult {
@@ -81,7 +83,7 @@ export class ExecaRunner implements Runner {
     const child = await execa(file!, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      input: options.input ?? "",
+      ...(options.interactive ? { stdio: "inherit" as const } : { input: options.input ?? "" }),
       env: options.env,
       stripFinalNewline: false,
     });

@@ -1,0 +1,32 @@
+import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
+import { green, red, yellow } from "../cli/color.js";
+import { blockers, runDoctor } from "../doctor/checks.js";
+import { LAB_FLAGS, VERBOSE_FLAG, createContext, type CommandDeps } from "./common.js";
+
+export const doctorSpec: CommandSpec = {
+  name: "lab:doctor",
+  summary: "check this Mac for what the lab needs; each failure says how to fix it",
+  flags: [...LAB_FLAGS, { name: "json", type: "boolean", description: "print the checks as JSON" }, VERBOSE_FLAG],
+  details:
+    "Checks: OS and CPU (Apple Silicon emulation), minikube, kubectl and docker present and new enough,\n" +
+    "the Docker daemon running, CPU, memory and disk for the configured sizes, the lab's ports free on\n" +
+    "127.0.0.1, /etc/hosts entries, sudo. Exits 1 when any check fails (a blocker for lab:up).",
+  examples: ["npm run lab:doctor", "npm run lab:doctor -- --set minikube.memory=8Gi"],
+};
+
+export async function doctorCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
+  const ctx = createContext(args, io, deps, { waits: { timeoutMs: 15_000, intervalMs: 250 } });
+  const results = await runDoctor(ctx, deps.hostFacts);
+  if (args.values.json) io.out(JSON.stringify(results, null, 2));
+  else
+    for (const r of results) {
+      const mark = r.status === "pass" ? green("✓") : r.status === "warn" ? yellow("!") : red("✗");
+      io.out(`${mark} ${r.name}: ${r.detail}${r.fix && r.status !== "pass" ? `\n    fix: ${r.fix}` : ""}`);
+    }
+  const failed = blockers(results);
+  if (failed.length > 0) {
+    io.err(`anka-lab: ${failed.length} blocker(s): ${failed.map((f) => f.name).join(", ")}. Fix them, then npm run lab:up.`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,60 @@
+import type { LabContext } from "../context.js";
+
+/** The kinds the lab may prune: never Namespace or PersistentVolumeClaim, which hold lab data. */
+export const PRUNE_ALLOWLIST = [
+  "core/v1/Service",
+  "core/v1/ConfigMap",
+  "apps/v1/StatefulSet",
+  "apps/v1/Deployment",
+  "networking.k8s.io/v1/Ingress",
+  "policy/v1/PodDisruptionBudget",
+];
+
+export const FIELD_MANAGER = "anka-lab";
+
+/** A Kubernetes object as `kubectl get -o json` prints it; only what the lab reads. */
+export interface LiveObject {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  status?: any;
+}
+
+/** `kubectl get … -o json` of a list; a missing namespace or kind yields no items. */
+export async function getList(ctx: LabContext, args: string[]): Promise<LiveObject[]> {
+  const result = await ctx.run(ctx.kubectl("get", ...args, "-o", "json"), { timeoutMs: 30_000 });
+  return ((JSON.parse(result.stdout) as { items?: LiveObject[] }).items ?? []);
+}
+
+/** One object, or undefined when it does not exist (kubectl exits 1 with NotFound). */
+export async function getOne(ctx: LabContext, args: string[]): Promise<LiveObject | undefined> {
+  const result = await ctx.run(ctx.kubectl("get", ...args, "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+  if (result.exitCode !== 0) {
+    if (/NotFound|not found/.test(result.stderr)) return undefined;
+    throw new Error(`kubectl get ${args.join(" ")} failed: ${result.stderr.trim()}`);
+  }
+  return JSON.parse(result.stdout) as LiveObject;
+}
+
+export interface PodSummary {
+  readonly name: string;
+  readonly phase: string;
+  readonly ready: boolean;
+  readonly restarts: number;
+  /** Why a container is not running: ImagePullBackOff, CrashLoopBackOff, OOMKilled... */
+  readonly waiting: string[];
+}
+
+export function summarizePod(pod: LiveObject): PodSummary {
+  const statuses: any[] = pod.status?.containerStatuses ?? [];
+  const conditions: any[] = pod.status?.conditions ?? [];
+  return {
+    name: pod.metadata.name,
+    phase: pod.status?.phase ?? "Unknown",
+    ready: conditions.some((c) => c.type === "Ready" && c.status === "True"),
+    restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
+    waiting: statuses.flatMap((s) => {
+      const reason = s.state?.waiting?.reason ?? s.lastState?.terminated?.reason;
+      return reason ? [`${s.name}: ${reason}${s.state?.waiting?.message ? ` (${String(s.state.waiting.message).slice(0, 160)})` : ""}`] : [];
+    }),
+  };
+}

@@ -1,0 +1,127 @@
+import type { LabConfig } from "../config/schema.js";
+import { sizeToBytes } from "../config/size.js";
+import type { Runner } from "../exec/runner.js";
+
+/**
+ * minikube facts used here are in ../shared/reference/minikube.md (baseline v1.38.1); section
+ * numbers below point there.
+ */
+
+/** Exit code of `minikube status` and friends for a profile that does not exist (s2). */
+export const EXIT_PROFILE_MISSING = 85;
+
+export type ClusterState =
+  | { kind: "missing" }
+  | { kind: "running" }
+  | { kind: "stopped" }
+  | { kind: "broken"; detail: string };
+
+interface NodeStatus {
+  Name: string;
+  Host: string;
+  Kubelet: string;
+  APIServer: string;
+  Kubeconfig: string;
+  Worker?: boolean;
+}
+
+/**
+ * Reads `minikube status -p P -o json`: an object for one node, an array for several; exit 0 when
+ * running, bits 1/2/4 for host, kubelet/apiserver and kubeconfig trouble, 85 for no profile, and a
+ * `null` body with exit 7 when the profile outlived its node (s2).
+ */
+export async function clusterState(runner: Runner, profile: string): Promise<ClusterState> {
+  const result = await runner.run(["minikube", "status", "-p", profile, "-o", "json"], { allowFailure: true, timeoutMs: 60_000 });
+  if (result.exitCode === EXIT_PROFILE_MISSING) return { kind: "missing" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.stdout);
+  } catch {
+    return { kind: "broken", detail: `minikube status printed no JSON (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(0, 200)}` };
+  }
+  if (parsed === null) return { kind: "broken", detail: "the profile exists but its node is gone" };
+  const nodes = (Array.isArray(parsed) ? parsed : [parsed]) as NodeStatus[];
+  const control = nodes.find((n) => !n.Worker) ?? nodes[0]!;
+  if (result.exitCode === 0 && nodes.every((n) => n.Host === "Running" && n.Kubelet === "Running")) return { kind: "running" };
+  if (nodes.every((n) => n.Host === "Stopped")) return { kind: "stopped" };
+  return {
+    kind: "broken",
+    detail: `host ${control.Host}, kubelet ${control.Kubelet}, apiserver ${control.APIServer}, kubeconfig ${control.Kubeconfig}`,
+  };
+}
+
+/** The settings `minikube profile list -o json` reports for a profile (s2). */
+interface ProfileConfig {
+  Driver?: string;
+  CPUs?: number;
+  Memory?: number;
+  ExposedPorts?: string[] | null;
+  KubernetesConfig?: { KubernetesVersion?: string; ContainerRuntime?: string };
+}
+
+export async function profileConfig(runner: Runner, profile: string): Promise<ProfileConfig | undefined> {
+  const result = await runner.run(["minikube", "profile", "list", "-o", "json"], { allowFailure: true, timeoutMs: 60_000 });
+  if (result.exitCode !== 0) return undefined;
+  const list = JSON.parse(result.stdout) as { valid?: { Name: string; Config?: ProfileConfig }[] };
+  return list.valid?.find((p) => p.Name === profile)?.Config;
+}
+
+export const memoryMegabytes = (config: LabConfig) => Math.floor(sizeToBytes(config.minikube.memory) / 2 ** 20);
+const diskMegabytes = (config: LabConfig) => Math.floor(sizeToBytes(config.minikube.diskSize) / 2 ** 20);
+const withV = (version: string) => (version.startsWith("v") ? version : `v${version}`);
+
+/** The ingress's host port mapping, passed verbatim to `docker run -p`: 127.0.0.1 keeps it off the LAN (s1). */
+export const ingressPortMapping = (config: LabConfig) => `127.0.0.1:${config.ingress.port}:80`;
+
+/**
+ * argv for creating the lab's cluster. Every setting is explicit, because minikube otherwise takes
+ * them from MINIKUBE_* variables or `minikube config` (s1); the container runtime is pinned since
+ * v1.39 moves the default to containerd, which refuses amd64-only images on Apple Silicon (s6).
+ * --keep-context leaves the user's current kube context alone: the lab names its context everywhere.
+ */
+export function startArgv(config: LabConfig): string[] {
+  return [
+    "minikube",
+    "start",
+    "-p",
+    config.profile,
+    `--driver=${config.minikube.driver}`,
+    `--cpus=${config.minikube.cpus}`,
+    `--memory=${memoryMegabytes(config)}mb`,
+    `--disk-size=${diskMegabytes(config)}mb`,
+    `--kubernetes-version=${withV(config.minikube.kubernetesVersion)}`,
+    `--container-runtime=${config.minikube.containerRuntime}`,
+    `--ports=${ingressPortMapping(config)}`,
+    "--keep-context",
+  ];
+}
+
+/** Settings of an existing profile that differ from the config, one line each. */
+export function profileDrift(config: LabConfig, actual: ProfileConfig): string[] {
+  const drift: string[] = [];
+  const compare = (what: string, have: unknown, want: unknown) => {
+    if (have !== undefined && have !== want) drift.push(`${what}: profile has ${String(have)}, config wants ${String(want)}`);
+  };
+  compare("driver", actual.Driver, config.minikube.driver);
+  compare("cpus", actual.CPUs, config.minikube.cpus);
+  compare("memory (MB)", actual.Memory, memoryMegabytes(config));
+  compare("kubernetes version", actual.KubernetesConfig?.KubernetesVersion, withV(config.minikube.kubernetesVersion));
+  compare("container runtime", actual.KubernetesConfig?.ContainerRuntime, config.minikube.containerRuntime);
+  const ports = actual.ExposedPorts ?? [];
+  if (!ports.includes(ingressPortMapping(config)))
+    drift.push(`ingress port: profile publishes ${ports.length ? ports.join(",") : "no ports"}, config wants ${ingressPortMapping(config)}`);
+  return drift;
+}
+
+/** Whether an addon is enabled, from `minikube addons list -p P -o json` (s2). */
+export async function addonEnabled(runner: Runner, profile: string, addon: string): Promise<boolean> {
+  const result = await runner.run(["minikube", "addons", "list", "-p", profile, "-o", "json"], { timeoutMs: 60_000 });
+  const addons = JSON.parse(result.stdout) as Record<string, { Status?: string }>;
+  return addons[addon]?.Status === "enabled";
+}
+
+/** `minikube version -o json` prints {"commit":…,"minikubeVersion":"v1.38.1"} (tilt-dev/ctlptl admin_minikube.go). */
+export async function minikubeVersion(runner: Runner): Promise<string> {
+  const result = await runner.run(["minikube", "version", "-o", "json"], { timeoutMs: 30_000 });
+  return (JSON.parse(result.stdout) as { minikubeVersion: string }).minikubeVersion;
+}

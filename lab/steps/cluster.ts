@@ -1,0 +1,59 @@
+import { clusterState, profileConfig, profileDrift, startArgv } from "../minikube/minikube.js";
+import type { Step } from "./step.js";
+
+/**
+ * The minikube profile, started once with every setting explicit. A running profile is never
+ * started again (a second `minikube start` is idempotent but slow and re-applies addons); when its
+ * settings differ from the config, the step says which and how to recreate (../shared/reference/minikube.md s1).
+ */
+export const clusterStep: Step = {
+  id: "cluster",
+  title: "minikube cluster",
+  enabled: (ctx) => ctx.usesMinikube,
+  async run(ctx, report) {
+    const state = await clusterState(ctx.runner, ctx.config.profile);
+    const timeoutMs = 20 * 60_000;
+    const hint = `see minikube logs -p ${ctx.config.profile}; to start over: npm run lab:down -- --delete-cluster --purge`;
+    if (state.kind === "missing") {
+      report.output(`creating profile ${ctx.config.profile} (first run pulls images; takes minutes)`);
+      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+      return;
+    }
+    if (state.kind === "stopped" || state.kind === "broken") {
+      report.output(`profile ${ctx.config.profile} is ${state.kind === "stopped" ? "stopped" : `unhealthy (${state.detail})`}; starting it`);
+      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+    }
+    const actual = await profileConfig(ctx.runner, ctx.config.profile);
+    const drift = actual ? profileDrift(ctx.config, actual) : [];
+    if (drift.length > 0) {
+      report.output(
+        `profile ${ctx.config.profile} differs from the config: ${drift.join("; ")}. ` +
+          "It keeps its settings; to recreate it: npm run lab:down -- --delete-cluster --purge && npm run lab:up",
+      );
+    } else if (state.kind === "running") {
+      report.skip(`profile ${ctx.config.profile} is running with the configured settings`);
+    }
+  },
+};
+
+/** The profile's kube context, with the lab namespace as its default, for people using kubectl by hand. */
+export const contextStep: Step = {
+  id: "context",
+  title: "kube context",
+  enabled: (ctx) => ctx.usesMinikube,
+  async run(ctx, report) {
+    const view = await ctx.run(["kubectl", "config", "view", "-o", "json"], { timeoutMs: 30_000 });
+    const contexts = (JSON.parse(view.stdout) as { contexts?: { name: string; context?: { namespace?: string } }[] | null }).contexts ?? [];
+    const current = contexts.find((c) => c.name === ctx.kubeContext);
+    if (!current && !ctx.dryRun)
+      throw Object.assign(new Error(`kube context ${ctx.kubeContext} does not exist after minikube start`), {
+        hint: `minikube -p ${ctx.config.profile} update-context`,
+      });
+    if (current?.context?.namespace === ctx.config.namespace) {
+      report.skip(`context ${ctx.kubeContext} uses namespace ${ctx.config.namespace}`);
+      return;
+    }
+    await ctx.change(["kubectl", "config", "set-context", ctx.kubeContext, `--namespace=${ctx.config.namespace}`]);
+    report.output(`context ${ctx.kubeContext} now defaults to namespace ${ctx.config.namespace}`);
+  },
+};

@@ -1,0 +1,103 @@
+import { Listr } from "listr2";
+import type { LabContext } from "../context.js";
+
+/** What a step may say while it runs; steps never print. */
+export interface StepReport {
+  /** A progress or result line under the step's title. */
+  output(text: string): void;
+  /** Marks the step as having nothing to do, with the reason. */
+  skip(reason: string): void;
+}
+
+/** One thing lab:up (or lab:down) does; it checks the current state first and does nothing when it holds. */
+export interface Step {
+  readonly id: string;
+  readonly title: string;
+  /** False leaves the step out (e.g. minikube steps on --context). */
+  enabled?(ctx: LabContext): boolean;
+  run(ctx: LabContext, report: StepReport): Promise<void>;
+}
+
+/** An interrupted run (Ctrl-C). */
+export class InterruptedError extends Error {
+  override name = "InterruptedError";
+  constructor(readonly step: string) {
+    super(`interrupted during "${step}"`);
+  }
+}
+
+export type RendererChoice = "default" | "simple" | "silent";
+
+/** A terminal gets listr2's live view; CI logs, pipes and NO_COLOR=… runs get plain lines. */
+export function chooseRenderer(stdout: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): RendererChoice {
+  return stdout.isTTY && !env.CI && env.TERM !== "dumb" ? "default" : "simple";
+}
+
+/**
+ * Runs steps in order as a listr2 list, recording in .lab/state.json which step is running, done,
+ * skipped or failed, so an interrupted or failed run says where it stopped and the next run carries
+ * on (every step is idempotent).
+ */
+export async function runSteps(ctx: LabContext, command: string, steps: readonly Step[], renderer: RendererChoice): Promise<void> {
+  const enabled = steps.filter((s) => s.enabled?.(ctx) ?? true);
+  if (!ctx.dryRun)
+    ctx.state.update((state) => {
+      state.profile = ctx.config.profile;
+      state.lastCommand = command;
+      state.startedAt = new Date().toISOString();
+      state.finishedAt = undefined;
+      state.stoppedAt = undefined;
+      state.stoppedBecause = undefined;
+      state.steps = {};
+    });
+  const mark = (id: string, status: "running" | "done" | "failed" | "skipped", why?: string) => {
+    if (ctx.dryRun) return;
+    ctx.state.update((state) => {
+      state.steps[id] = status;
+      if (status === "failed") {
+        state.stoppedAt = id;
+        state.stoppedBecause = why;
+      }
+    });
+  };
+  const list = new Listr(
+    enabled.map((step) => ({
+      title: step.title,
+      task: async (_: unknown, task: any) => {
+        if (ctx.options.signal.aborted) throw new InterruptedError(step.id);
+        mark(step.id, "running");
+        let skipped = false;
+        try {
+          await step.run(ctx, {
+            output: (text) => {
+              task.output = text;
+            },
+            skip: (reason) => {
+              skipped = true;
+              task.skip(`${step.title}: ${reason}`);
+            },
+          });
+        } catch (error) {
+          const interrupted = ctx.options.signal.aborted;
+          mark(step.id, "failed", interrupted ? "interrupted (Ctrl-C)" : (error as Error).message.split("\n")[0]);
+          throw interrupted ? new InterruptedError(step.id) : error;
+        }
+        mark(step.id, skipped ? "skipped" : "done");
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: true,
+      registerSignalListeners: false,
+      renderer,
+      fallbackRenderer: "simple",
+      rendererOptions: { persistentOutput: true },
+      fallbackRendererOptions: { timestamp: undefined } as never,
+    } as never,
+  );
+  await list.run();
+  if (!ctx.dryRun)
+    ctx.state.update((state) => {
+      state.finishedAt = new Date().toISOString();
+    });
+}

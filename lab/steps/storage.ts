@@ -1,0 +1,33 @@
+import { getOne } from "../kube/kubectl.js";
+import type { Step } from "./step.js";
+
+/**
+ * The StorageClass behind the shared registry volume. minikube's `standard` (hostpath, one
+ * directory per claim on the node) comes from the default-storageclass and storage-provisioner
+ * addons; csi-hostpath-sc, for several nodes, from csi-hostpath-driver (../shared/reference/minikube.md s5).
+ */
+const ADDONS_FOR_CLASS: Record<string, string[]> = {
+  standard: ["storage-provisioner", "default-storageclass"],
+  "csi-hostpath-sc": ["volumesnapshots", "csi-hostpath-driver"],
+};
+
+export const storageStep: Step = {
+  id: "storage",
+  title: "storage for the shared registry volume",
+  async run(ctx, report) {
+    const storageClass = ctx.config.registry.storageClass;
+    if (await getOne(ctx, ["storageclass", storageClass])) {
+      report.skip(`StorageClass ${storageClass} exists`);
+      return;
+    }
+    const addons = ctx.usesMinikube ? ADDONS_FOR_CLASS[storageClass] : undefined;
+    if (!addons)
+      throw Object.assign(new Error(`StorageClass ${storageClass} does not exist in context ${ctx.kubeContext}`), {
+        hint: `set registry.storageClass to one that exists (kubectl --context ${ctx.kubeContext} get storageclass), with ReadWriteMany support`,
+      });
+    for (const addon of addons) {
+      report.output(`enabling addon ${addon} for StorageClass ${storageClass}`);
+      await ctx.change(["minikube", "addons", "enable", addon, "-p", ctx.config.profile], { timeoutMs: 5 * 60_000 });
+    }
+  },
+};

@@ -1,0 +1,60 @@
+import type { LabContext } from "./context.js";
+import type { HostFacts } from "./doctor/checks.js";
+import { hostsResolved } from "./hosts.js";
+import { NAMES } from "./manifests/names.js";
+import { applyStep } from "./steps/apply.js";
+import { clusterStep, contextStep } from "./steps/cluster.js";
+import { doctorStep } from "./steps/doctor.js";
+import { hostsStep } from "./steps/hosts.js";
+import { ingressStep } from "./steps/ingress.js";
+import type { Step } from "./steps/step.js";
+import { storageStep } from "./steps/storage.js";
+import { tunnelStep } from "./steps/tunnel.js";
+import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
+
+/** lab:up in order; each step checks first and does nothing when its state already holds. */
+export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): Step[] {
+  return [
+    doctorStep(options.hostFacts),
+    clusterStep,
+    contextStep,
+    ingressStep,
+    storageStep,
+    tunnelStep,
+    applyStep,
+    etcdQuorumStep,
+    buildCloudReadyStep,
+    loadBalancersStep,
+    servicesAnswerStep,
+    hostsStep(options.addHosts),
+  ];
+}
+
+/** Where everything is, printed after a successful lab:up. */
+export async function upSummary(ctx: LabContext): Promise<string> {
+  const c = ctx.config;
+  const controllerIp = ctx.dryRun ? "127.0.0.1" : ((await loadBalancerAddress(ctx, NAMES.controllerService)) ?? "(pending)");
+  const registryIp = ctx.dryRun ? "127.0.0.1" : ((await loadBalancerAddress(ctx, NAMES.registryService)) ?? "(pending)");
+  const named = hostsResolved(ctx);
+  const host = (name: string, ip: string) => (named ? name : ip);
+  const lines = [
+    "The Anka Build Cloud lab is up.",
+    `  controller   http://${host(c.controller.hostname, controllerIp)}:${c.controller.port}   (LoadBalancer ${controllerIp}:${c.controller.port})`,
+    `  registry     http://${host(c.registry.hostname, registryIp)}:${c.registry.port}   (LoadBalancer ${registryIp}:${c.registry.port})`,
+  ];
+  if (ctx.usesMinikube)
+    lines.push(
+      `  ingress      http://${c.registry.hostname}:${c.ingress.port}/ and http://${c.controller.hostname}:${c.ingress.port}/${named ? "" : "   (needs the /etc/hosts entries: npm run lab:up -- --hosts)"}`,
+    );
+  lines.push(
+    `  kube context ${ctx.kubeContext}, namespace ${c.namespace}: kubectl --context ${ctx.kubeContext} -n ${c.namespace} get pods`,
+    "",
+    "Push a VM template with the Anka CLI:",
+    `  anka registry add lab http://${host(c.registry.hostname, registryIp)}:${c.registry.port}`,
+    "  anka registry -r lab push <template> -t <tag>",
+    "Prove the HA claims:   npm run lab:smoke",
+    "Status:                npm run lab:status",
+    "Tear down:             npm run lab:down   (keeps registry and etcd data; --purge removes it)",
+  );
+  return lines.join("\n");
+}

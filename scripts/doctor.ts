@@ -1,0 +1,5 @@
+#!/usr/bin/env tsx
+import { main } from "../lab/cli/command.js";
+import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
+
+main(doctorSpec, (args, io) => doctorCommand(args, io));

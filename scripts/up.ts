@@ -1,0 +1,5 @@
+#!/usr/bin/env tsx
+import { main } from "../lab/cli/command.js";
+import { upCommand, upSpec } from "../lab/commands/up.js";
+
+main(upSpec, (args, io) => upCommand(args, io));
