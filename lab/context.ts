@@ -16,6 +16,11 @@ export interface WaitTimings {
 export class LabContext {
   /** Changes --dry-run recorded instead of making. */
   readonly plan: string[] = [];
+  /**
+   * Set under --dry-run when the plan creates the cluster: later steps cannot read a cluster that
+   * exists only in the plan, so they plan from a fresh one instead.
+   */
+  plannedFreshCluster = false;
 
   constructor(
     readonly config: LabConfig,

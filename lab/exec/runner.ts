@@ -74,6 +74,21 @@ const INSTALL_HINTS: Record<string, string> = {
   curl: "install curl",
 };
 
+/**
+ * Turns a finished command into its result or a CommandError, the same way for the real runner
+ * and the test fake: a missing binary names how to install it, a timeout says so, a non-zero exit
+ * throws unless allowFailure.
+ */
+export function settle(result: RunResult, options: RunOptions, how: { missing?: boolean; timedOut?: boolean } = {}): RunResult {
+  const file = result.argv[0]!;
+  if (how.missing)
+    throw new CommandError({ ...result, exitCode: 127 }, INSTALL_HINTS[file] ?? `install ${file}`, `${file} is not installed (not on PATH)`);
+  if (how.timedOut)
+    throw new CommandError(result, options.hint, `timed out after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
+  if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, options.hint);
+  return result;
+}
+
 export class ExecaRunner implements Runner {
   constructor(private readonly echo?: (line: string) => void) {}
 
@@ -87,18 +102,11 @@ export class ExecaRunner implements Runner {
       env: options.env,
       stripFinalNewline: false,
     });
-    const missing = (child as { code?: string }).code === "ENOENT";
-    const result: RunResult = {
-      argv,
-      exitCode: missing ? 127 : (child.exitCode ?? (child.timedOut ? 124 : 1)),
-      stdout: String(child.stdout ?? ""),
-      stderr: String(child.stderr ?? ""),
-    };
-    if (missing) throw new CommandError(result, INSTALL_HINTS[file!] ?? `install ${file}`, `${file} is not installed (not on PATH)`);
-    if (child.timedOut)
-      throw new CommandError(result, options.hint, `timed out after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
-    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, options.hint);
-    return result;
+    return settle(
+      { argv, exitCode: child.exitCode ?? (child.timedOut ? 124 : 1), stdout: String(child.stdout ?? ""), stderr: String(child.stderr ?? "") },
+      options,
+      { missing: (child as { code?: string }).code === "ENOENT", timedOut: child.timedOut },
+    );
   }
 
   async startDetached(argv: readonly string[], logFile: string): Promise<number> {

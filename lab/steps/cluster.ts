@@ -17,6 +17,7 @@ export const clusterStep: Step = {
     if (state.kind === "missing") {
       report.output(`creating profile ${ctx.config.profile} (first run pulls images; takes minutes)`);
       await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+      ctx.plannedFreshCluster = ctx.dryRun;
       return;
     }
     if (state.kind === "stopped" || state.kind === "broken") {
@@ -42,6 +43,10 @@ export const contextStep: Step = {
   title: "kube context",
   enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
+    if (ctx.plannedFreshCluster) {
+      await ctx.change(["kubectl", "config", "set-context", ctx.kubeContext, `--namespace=${ctx.config.namespace}`]);
+      return;
+    }
     const view = await ctx.run(["kubectl", "config", "view", "-o", "json"], { timeoutMs: 30_000 });
     const contexts = (JSON.parse(view.stdout) as { contexts?: { name: string; context?: { namespace?: string } }[] | null }).contexts ?? [];
     const current = contexts.find((c) => c.name === ctx.kubeContext);

@@ -18,7 +18,7 @@ export const ingressStep: Step = {
   title: "ingress-nginx addon",
   enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
-    const enabled = await addonEnabled(ctx.runner, ctx.config.profile, "ingress");
+    const enabled = !ctx.plannedFreshCluster && (await addonEnabled(ctx.runner, ctx.config.profile, "ingress"));
     if (!enabled) {
       report.output("enabling the ingress addon");
       await ctx.change(["minikube", "addons", "enable", "ingress", "-p", ctx.config.profile], {

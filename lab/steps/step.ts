@@ -64,7 +64,10 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
     enabled.map((step) => ({
       title: step.title,
       task: async (_: unknown, task: any) => {
-        if (ctx.options.signal.aborted) throw new InterruptedError(step.id);
+        if (ctx.options.signal.aborted) {
+          mark(step.id, "failed", "interrupted (Ctrl-C)");
+          throw new InterruptedError(step.id);
+        }
         mark(step.id, "running");
         let skipped = false;
         try {

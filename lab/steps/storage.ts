@@ -16,7 +16,11 @@ export const storageStep: Step = {
   title: "storage for the shared registry volume",
   async run(ctx, report) {
     const storageClass = ctx.config.registry.storageClass;
-    if (await getOne(ctx, ["storageclass", storageClass])) {
+    if (ctx.plannedFreshCluster && storageClass === "standard") {
+      report.skip("a new minikube cluster comes with StorageClass standard");
+      return;
+    }
+    if (!ctx.plannedFreshCluster && (await getOne(ctx, ["storageclass", storageClass]))) {
       report.skip(`StorageClass ${storageClass} exists`);
       return;
     }

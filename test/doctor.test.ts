@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { promisify } from "node:util";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
+import { minKubectlFor, versionAtLeast } from "../lab/doctor/checks.js";
+import { hasBinary } from "./support/binaries.js";
+import { FakeCluster } from "./support/fakeCluster.js";
+import { ankaStubs, harness, macHostFacts, type AnkaStubs } from "./support/lab.js";
+
+let stubs: AnkaStubs;
+beforeAll(async () => {
+  stubs = await ankaStubs();
+});
+afterAll(async () => {
+  await stubs.close();
+});
+
+async function doctor(cluster: FakeCluster, overrides = {}, ...argv: string[]) {
+  const lab = harness(cluster, stubs, overrides);
+  const code = await lab.run(doctorSpec, doctorCommand, ...argv);
+  return { code, out: lab.io.stdout.join("\n"), err: lab.io.stderr.join("\n") };
+}
+
+describe("lab:doctor with a scripted Mac", () => {
+  it("passes a ready Mac, warning about emulation and missing /etc/hosts entries", async () => {
+    const { code, out } = await doctor(new FakeCluster());
+    expect(code).toBe(0);
+    expect(out).toContain("! platform: macOS on Apple Silicon: the Anka images are amd64-only and run emulated");
+    expect(out).toContain("✓ minikube: minikube v1.38.1");
+    expect(out).toContain("✓ docker daemon: Docker 28.3.2 (Docker Desktop)");
+    expect(out).toContain("✓ memory: 6144 MB of Docker's 8144 MB");
+    expect(out).toContain("! /etc/hosts: anka.controller anka.registry are not in");
+  });
+
+  it("fails on too old tools and too little Docker memory, each with its fix", async () => {
+    const cluster = new FakeCluster();
+    cluster.kubectlVersion = "v1.30.2";
+    const { code, out, err } = await doctor(cluster, {}, "--set", "minikube.memory=16Gi");
+    expect(code).toBe(1);
+    expect(out).toContain("✗ kubectl: kubectl v1.30.2 is older than v1.34.0, too old for Kubernetes v1.35.1\n    fix: brew upgrade kubernetes-cli");
+    expect(out).toContain("✗ memory: minikube.memory is 16384 MB but Docker allows 8144 MB");
+    expect(err).toBe("anka-lab: 2 blocker(s): kubectl, memory. Fix them, then npm run lab:up.");
+  });
+
+  it("fails on a lab port that something else holds on 127.0.0.1, found for real", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const { realHostFacts } = await import("../lab/doctor/checks.js");
+      const { code, out } = await doctor(new FakeCluster(), { hostFacts: { ...macHostFacts(), portFree: realHostFacts.portFree } }, "--set", `ingress.port=${port}`);
+      expect(code).toBe(1);
+      expect(out).toContain(`✗ port ${port}: 127.0.0.1:${port} is already in use (ingress.port)`);
+      expect(out).toContain(`--set ingress.port=PORT`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("prints JSON with --json", async () => {
+    const { out } = await doctor(new FakeCluster(), {}, "--json");
+    const checks = JSON.parse(out) as { name: string; status: string }[];
+    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(["platform", "minikube", "kubectl", "docker", "docker daemon", "cpus", "memory", "disk", "/etc/hosts", "sudo"]));
+  });
+});
+
+describe("versions", () => {
+  it.each([
+    ["v1.38.1", "1.38.1", true],
+    ["v1.38.0", "1.38.1", false],
+    ["v1.39.0-beta.0", "1.38.1", true],
+    ["v1.32.4-dispatcher", "1.34.0", false],
+    ["garbage", "1.0.0", false],
+  ])("%s >= %s is %s", (have, want, result) => expect(versionAtLeast(have, want)).toBe(result));
+  it("allows kubectl one minor behind the cluster", () => expect(minKubectlFor("v1.35.1")).toBe("1.34.0"));
+});
+
+// On a machine without minikube (our Linux CI), the real command must fail cleanly and name it.
+describe.runIf(!hasBinary("minikube"))("lab:doctor on this machine, for real", () => {
+  it("exits 1 and names minikube as missing", async () => {
+    const root = join(import.meta.dirname, "..");
+    const run = promisify(execFile)(process.execPath, ["--import", "tsx", join(root, "scripts", "doctor.ts")], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", ANKA_LAB_STATE_DIR: join(root, ".lab-test") },
+    });
+    const error = await run.then(() => undefined, (e) => e as { code: number; stdout: string; stderr: string });
+    expect(error?.code).toBe(1);
+    expect(error!.stdout).toContain("✗ minikube: minikube is not installed\n    fix: brew install minikube");
+    expect(error!.stderr).toMatch(/^anka-lab: \d blocker\(s\): minikube/);
+  });
+});
+if (hasBinary("minikube")) console.warn('skipping "lab:doctor on this machine, for real": minikube is installed here, so it cannot be shown missing');

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { runCommand, type CommandSpec, type Io } from "../../lab/cli/command.js";
+import type { CommandDeps, LabCommand } from "../../lab/commands/common.js";
+import type { HostFacts } from "../../lab/doctor/checks.js";
+import { StateStore } from "../../lab/state.js";
+import type { FakeCluster } from "./fakeCluster.js";
+
+/**
+ * What minikube tunnel forwards 127.0.0.1:<port> to: the controller's and registry's status
+ * endpoints, answering as Veertu documents them (controller GET /api/v1/status, registry GET
+ * /registry/status: {"status":"OK","body":{"status":"Running","version":…}};
+ * ../shared/reference/anka-and-etcd.md s3). Loopback only.
+ */
+export interface AnkaStubs {
+  readonly controllerPort: number;
+  readonly registryPort: number;
+  close(): Promise<void>;
+}
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
+export async function ankaStubs(): Promise<AnkaStubs> {
+  const controller = await listen((req, res) => {
+    res.setHeader("content-type", "application/json");
+    if (req.url === "/api/v1/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0", registry_status: "Running" } }));
+    else res.writeHead(404).end(JSON.stringify({ status: "FAIL", message: "not found" }));
+  });
+  const registry = await listen((req, res) => {
+    res.setHeader("content-type", "application/json");
+    if (req.url === "/registry/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0" } }));
+    else res.writeHead(404).end(JSON.stringify({ status: "FAIL", message: "not found" }));
+  });
+  return {
+    controllerPort: (controller.address() as AddressInfo).port,
+    registryPort: (registry.address() as AddressInfo).port,
+    close: async () => {
+      await Promise.all([controller, registry].map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+/** A Mac with room to spare; ports are free unless a test says otherwise. */
+export function macHostFacts(busyPorts: number[] = []): HostFacts {
+  return { os: "darwin", arch: "arm64", freeDiskBytes: async () => 200 * 2 ** 30, portFree: async (port) => !busyPorts.includes(port) };
+}
+
+export interface Harness {
+  readonly io: Io & { readonly stdout: string[]; readonly stderr: string[] };
+  readonly deps: CommandDeps;
+  readonly stateDir: string;
+  readonly hostsFile: string;
+  readonly state: StateStore;
+  /** Runs a lab command as the CLI would (flag parsing, error printing), returning its exit code. */
+  run(spec: CommandSpec, command: LabCommand, ...argv: string[]): Promise<number>;
+  hosts(): string;
+  /** Everything printed so far, one string. */
+  output(): string;
+}
+
+/** Temp state dir and hosts file, captured output, fast waits, the fake cluster's runner. */
+export function harness(cluster: FakeCluster, stubs: AnkaStubs, overrides: Partial<CommandDeps> = {}): Harness {
+  const dir = mkdtempSync(join(tmpdir(), "anka-lab-life-"));
+  const stateDir = join(dir, ".lab");
+  const hostsFile = join(dir, "hosts");
+  writeFileSync(hostsFile, "127.0.0.1 localhost\n255.255.255.255 broadcasthost\n");
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const env = {
+    ANKA_LAB_STATE_DIR: stateDir,
+    ANKA_LAB_CONTROLLER_PORT: String(stubs.controllerPort),
+    ANKA_LAB_REGISTRY_PORT: String(stubs.registryPort),
+  };
+  return {
+    io: { out: (t) => stdout.push(t), err: (t) => stderr.push(t), env, stdout, stderr },
+    deps: {
+      runner: cluster.runner,
+      hostFacts: macHostFacts(),
+      waits: { timeoutMs: 300, intervalMs: 10 },
+      hostsFile,
+      interactive: false,
+      confirm: async () => false,
+      renderer: "silent",
+      needsSudo: true,
+      ...overrides,
+    },
+    stateDir,
+    hostsFile,
+    state: new StateStore(stateDir),
+    run(spec, command, ...argv) {
+      const deps = this.deps;
+      return runCommand(spec, (args, io) => command(args, io, deps), argv, this.io);
+    },
+    hosts: () => readFileSync(hostsFile, "utf8"),
+    output: () => [...stdout, ...stderr].join("\n"),
+  };
+}
+
