@@ -17,3 +17,10 @@ it("README has the two one-line entry points and .ci/run runs the test line", ()
   const ci = readFileSync(join(import.meta.dirname, "..", ".ci", "run"), "utf8");
   expect(ci.trimEnd().split("\n").at(-1)).toBe("npm ci && npm test");
 });
+
+it("README lists every flag of every command, as --help does", async () => {
+  const { flagsMarkdown } = await import("../lab/cli/docs.js");
+  const { COMMAND_SPECS } = await import("../lab/commands/index.js");
+  const block = /<!-- flags:start -->\n([\s\S]*?)\n<!-- flags:end -->/.exec(readme)?.[1];
+  expect(block).toBe(flagsMarkdown(COMMAND_SPECS));
+});
