@@ -56,7 +56,8 @@ describe("rendered topology", () => {
     const buildCloud = one(objects, "Deployment", "anka-build-cloud");
     expect(buildCloud.spec.replicas).toBe(2);
     const pod = buildCloud.spec.template.spec;
-    expect(pod.containers.map((c: any) => c.name)).toEqual(["controller", "registry"]);
+    // Each pod: a controller and a registry, plus the lab-only transfer probe (off with probe.enabled=false).
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["controller", "registry", "probe"]);
     const registry = pod.containers[1];
     expect(registry.resources.limits?.memory).toBeUndefined();
     expect(registry.env).toEqual(
@@ -72,7 +73,7 @@ describe("rendered topology", () => {
 
     const controllerSvc = one(objects, "Service", "anka-controller").spec;
     expect(controllerSvc).toMatchObject({ type: "LoadBalancer", ports: [{ port: 8090, targetPort: 80 }] });
-    expect(one(objects, "Service", "anka-registry").spec).toMatchObject({ type: "LoadBalancer", ports: [{ port: 8089, targetPort: 8089 }] });
+    expect(one(objects, "Service", "anka-registry").spec).toMatchObject({ type: "LoadBalancer", ports: [{ port: 8089, targetPort: 8089 }, { name: "probe" }] });
 
     const ingress = one(objects, "Ingress", "anka-registry");
     expect(ingress.spec.ingressClassName).toBe("nginx");
@@ -86,6 +87,26 @@ describe("rendered topology", () => {
     expect(Number(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"])).toBeGreaterThanOrEqual(600);
     expect(Object.keys(ingress.metadata.annotations).some((k) => k.endsWith("client-max-body-size"))).toBe(false);
     expect(one(objects, "Ingress", "anka-controller").spec.rules[0].host).toBe("anka.controller");
+  });
+
+  it("renders exactly controller + registry per pod with the probe off", () => {
+    const { objects } = renderManifests(craftedConfig((c) => (c.probe.enabled = false)));
+    const pod = (objects.find((o) => o.kind === "Deployment") as any).spec.template.spec;
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["controller", "registry"]);
+    expect(objects.some((o) => o.kind === "ConfigMap")).toBe(false);
+    const ingress = objects.find((o) => o.metadata.name === "anka-registry" && o.kind === "Ingress") as any;
+    expect(ingress.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(["/"]);
+  });
+
+  it("ships the probe's code in its ConfigMap and routes its prefix through the registry Ingress", () => {
+    const objects = renderedObjects();
+    expect(one(objects, "ConfigMap", "anka-lab-probe").data["server.mjs"]).toContain("anka-lab transfer probe: LAB-ONLY");
+    const paths = one(objects, "Ingress", "anka-registry").spec.rules[0].http.paths;
+    expect(paths.map((p: any) => [p.path, p.backend.service.port.number])).toEqual([["/anka-lab-probe", 8087], ["/", 8089]]);
+    expect(one(objects, "Service", "anka-registry").spec.ports.map((p: any) => p.port)).toEqual([8089, 8087]);
+    const probe = one(objects, "Deployment", "anka-build-cloud").spec.template.spec.containers[2];
+    expect(probe.resources.limits).toBeUndefined();
+    expect(probe.volumeMounts.map((m: any) => m.mountPath)).toEqual(["/mnt/vol", "/opt/anka-lab-probe"]);
   });
 
   it("follows the config: five etcd members, another namespace", () => {

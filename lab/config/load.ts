@@ -167,6 +167,7 @@ function crossChecks(config: LabConfig, sources: ReadonlyMap<string, ConfigSourc
     ["controller.port", config.controller.port],
     ["registry.port", config.registry.port],
     ["ingress.port", config.ingress.port],
+    ...(config.probe.enabled ? ([["probe.port", config.probe.port]] as [string, number][]) : []),
   ];
   const seen = new Map<number, string>();
   for (const [key, value] of ports) {

@@ -76,6 +76,12 @@ export const LabConfigSchema = z.strictObject({
     memoryRequest: size,
     memoryLimit: size.optional(),
   }),
+  probe: z.strictObject({
+    enabled: bool,
+    image,
+    port,
+    maxBodySize: size,
+  }),
   ingress: z.strictObject({
     className: z.string().min(1),
     port: port.min(1024, "must be 1024 or higher, so no sudo is needed to publish it"),
@@ -132,6 +138,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "registry.cpuRequest", default: "100m", description: "registry CPU request" },
   { key: "registry.memoryRequest", default: "256Mi", description: "registry memory request" },
   { key: "registry.memoryLimit", default: undefined, description: "registry memory limit: refused at render (page cache makes it restart)" },
+  { key: "probe.enabled", default: true, description: "run the lab-only transfer probe beside each registry (lab:push, lab:smoke)" },
+  { key: "probe.image", default: "node:22-alpine", description: "stock Node LTS image that runs the probe from a ConfigMap" },
+  { key: "probe.port", default: 8087, description: "registry LoadBalancer port for the probe (the Ingress routes /anka-lab-probe to it)" },
+  { key: "probe.maxBodySize", default: "64Gi", description: "largest file the probe accepts; bigger bodies get 413" },
   { key: "ingress.className", default: "nginx", description: "IngressClass of the lab's Ingresses" },
   { key: "ingress.port", default: 8080, description: "host port on 127.0.0.1 where the ingress answers (published at cluster creation)" },
   { key: "ingress.timeoutSeconds", default: 3600, description: "proxy read/send timeout for multi-GiB pushes, in seconds" },

@@ -1,11 +1,10 @@
 import { Deployment } from "kubernetes-models/apps/v1";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { LabConfig } from "../config/schema.js";
-import { CONTAINER_PORTS, NAMES, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";
+import { CONTAINER_PORTS, NAMES, REGISTRY_BASE_PATH, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";
+import { probeContainer, probeVolume } from "./probe.js";
 import { preferSpreading } from "./spreading.js";
 
-/** Where the registry keeps templates; the chart mounts its volume at /mnt/vol (VCHART values.yaml). */
-export const REGISTRY_BASE_PATH = "/mnt/vol";
 
 function resources(cpu: string, memory: string, memoryLimit: string | undefined): IContainer["resources"] {
   return { requests: { cpu, memory }, ...(memoryLimit ? { limits: { memory: memoryLimit } } : {}) };
@@ -71,7 +70,8 @@ export function registryContainer(config: LabConfig): IContainer {
  * own. The controller keeps all state in etcd and the registries share one ReadWriteMany claim,
  * which a StatefulSet's per-pod volumeClaimTemplates would split apart.
  */
-export function buildBuildCloudDeployment(config: LabConfig, extraContainers: IContainer[] = []): Deployment {
+export function buildBuildCloudDeployment(config: LabConfig): Deployment {
+  const probe = config.probe.enabled;
   return new Deployment({
     metadata: { name: NAMES.buildCloud, namespace: config.namespace, labels: labelsFor(NAMES.buildCloud) },
     spec: {
@@ -83,8 +83,11 @@ export function buildBuildCloudDeployment(config: LabConfig, extraContainers: IC
         metadata: { labels: labelsFor(NAMES.buildCloud) },
         spec: {
           affinity: preferSpreading(NAMES.buildCloud),
-          containers: [controllerContainer(config), registryContainer(config), ...extraContainers],
-          volumes: [{ name: "registry-data", persistentVolumeClaim: { claimName: NAMES.registryVolume } }],
+          containers: [controllerContainer(config), registryContainer(config), ...(probe ? [probeContainer(config)] : [])],
+          volumes: [
+            { name: "registry-data", persistentVolumeClaim: { claimName: NAMES.registryVolume } },
+            ...(probe ? [probeVolume()] : []),
+          ],
         },
       },
     },

@@ -1,6 +1,7 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import type { LabConfig } from "../config/schema.js";
 import { NAMES, labelsFor } from "./names.js";
+import { PROBE } from "./probe.js";
 
 const PREFIX = "nginx.ingress.kubernetes.io/";
 
@@ -31,7 +32,12 @@ export const REQUIRED_TRANSFER_ANNOTATIONS: Readonly<Record<string, string>> = {
   [`${PREFIX}proxy-max-temp-file-size`]: "0",
 };
 
-function buildIngress(config: LabConfig, name: string, host: string, service: string, port: number): Ingress {
+interface Route {
+  readonly path: string;
+  readonly port: number;
+}
+
+function buildIngress(config: LabConfig, name: string, host: string, service: string, routes: readonly Route[]): Ingress {
   return new Ingress({
     metadata: {
       name,
@@ -44,7 +50,9 @@ function buildIngress(config: LabConfig, name: string, host: string, service: st
       rules: [
         {
           host,
-          http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] },
+          http: {
+            paths: routes.map((r) => ({ path: r.path, pathType: "Prefix", backend: { service: { name: service, port: { number: r.port } } } })),
+          },
         },
       ],
     },
@@ -52,9 +60,13 @@ function buildIngress(config: LabConfig, name: string, host: string, service: st
 }
 
 export function buildControllerIngress(config: LabConfig): Ingress {
-  return buildIngress(config, NAMES.controllerIngress, config.controller.hostname, NAMES.controllerService, config.controller.port);
+  return buildIngress(config, NAMES.controllerIngress, config.controller.hostname, NAMES.controllerService, [{ path: "/", port: config.controller.port }]);
 }
 
 export function buildRegistryIngress(config: LabConfig): Ingress {
-  return buildIngress(config, NAMES.registryIngress, config.registry.hostname, NAMES.registryService, config.registry.port);
+  // The probe's lab-only prefix rides the same Ingress, so it gets the same annotations as pushes.
+  return buildIngress(config, NAMES.registryIngress, config.registry.hostname, NAMES.registryService, [
+    ...(config.probe.enabled ? [{ path: PROBE.pathPrefix, port: config.probe.port }] : []),
+    { path: "/", port: config.registry.port },
+  ]);
 }

@@ -17,6 +17,9 @@ export const NAMES = {
 /** Container ports fixed by the images (veertuinc/helm-charts templates/service.yaml). */
 export const CONTAINER_PORTS = { controller: 80, registry: 8089 } as const;
 
+/** Where the registry keeps templates; the chart mounts its volume at /mnt/vol (VCHART values.yaml). */
+export const REGISTRY_BASE_PATH = "/mnt/vol";
+
 /** etcd's ports (https://etcd.io/docs/v3.5/op-guide/kubernetes/). */
 export const ETCD_PORTS = { client: 2379, peer: 2380, metrics: 8080 } as const;
 

@@ -1,6 +1,7 @@
 import { Service } from "kubernetes-models/v1";
 import type { LabConfig } from "../config/schema.js";
 import { CONTAINER_PORTS, NAMES, labelsFor, selectorFor } from "./names.js";
+import { PROBE } from "./probe.js";
 
 /**
  * LoadBalancers for the controller and the registry. With the docker driver, `minikube tunnel`
@@ -24,7 +25,10 @@ export function buildRegistryService(config: LabConfig): Service {
     spec: {
       type: "LoadBalancer",
       selector: selectorFor(NAMES.buildCloud),
-      ports: [{ name: "http", port: config.registry.port, targetPort: CONTAINER_PORTS.registry }],
+      ports: [
+        { name: "http", port: config.registry.port, targetPort: CONTAINER_PORTS.registry },
+        ...(config.probe.enabled ? [{ name: "probe", port: config.probe.port, targetPort: PROBE.containerPort }] : []),
+      ],
     },
   });
 }

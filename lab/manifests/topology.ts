@@ -4,6 +4,7 @@ import { buildBuildCloudDeployment } from "./buildCloud.js";
 import { buildEtcdClientService, buildEtcdDisruptionBudget, buildEtcdPeerService, buildEtcdStatefulSet } from "./etcd.js";
 import { buildControllerIngress, buildRegistryIngress } from "./ingress.js";
 import { buildNamespace } from "./namespace.js";
+import { buildProbeConfigMap } from "./probe.js";
 import { buildControllerService, buildRegistryService } from "./services.js";
 import { buildRegistryVolumeClaim } from "./storage.js";
 
@@ -37,7 +38,12 @@ export function buildTopology(config: LabConfig): ManifestFile[] {
     { name: "20-registry-storage.yaml", objects: [buildRegistryVolumeClaim(config)] },
     {
       name: "30-build-cloud.yaml",
-      objects: [buildBuildCloudDeployment(config), buildControllerService(config), buildRegistryService(config)],
+      objects: [
+        ...(config.probe.enabled ? [buildProbeConfigMap(config)] : []),
+        buildBuildCloudDeployment(config),
+        buildControllerService(config),
+        buildRegistryService(config),
+      ],
     },
     { name: "40-ingress.yaml", objects: [buildControllerIngress(config), buildRegistryIngress(config)] },
   ];
