@@ -14,6 +14,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { once } from "node:events";
 import { createServer } from "node:http";
 import { dirname, join, resolve, sep } from "node:path";
 
@@ -24,6 +25,8 @@ const PREFIX = (process.env.PROBE_PREFIX ?? "/anka-lab-probe").replace(/\/$/, ""
 const MAX_BYTES = Number(process.env.PROBE_MAX_BYTES ?? 64 * 2 ** 30);
 const POD = process.env.POD_NAME ?? process.env.HOSTNAME ?? "local";
 const FILES = join(ROOT, "files");
+// How long a refused body is still read and discarded before the socket closes (nginx lingers 30 s at most).
+const LINGER_MS = 5_000;
 const PARTIAL = join(ROOT, ".partial");
 
 function send(res, status, body, headers = {}) {
@@ -47,45 +50,55 @@ function storedPath(rest) {
   return full.startsWith(FILES + sep) ? full : undefined;
 }
 
+/**
+ * Refuses a body early, the way nginx does: answer, then keep reading and discarding for a bounded
+ * time before closing (nginx's lingering close), because closing with unread data sends a TCP reset
+ * that can destroy the answer before the client reads it. A client that reads the answer stops
+ * sending; one that does not is cut off when the linger time is up.
+ */
+function refuseBody(req, res, status, message) {
+  send(res, status, { status: "FAIL", message });
+  req.resume();
+  const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
+  linger.unref();
+  req.once("end", () => clearTimeout(linger));
+}
+
 async function put(req, res, target) {
   const declaredSha = String(req.headers["x-anka-lab-sha256"] ?? "").toLowerCase();
   const declaredSize = Number(req.headers["content-length"] ?? req.headers["x-anka-lab-size"] ?? NaN);
-  if (!/^[0-9a-f]{64}$/.test(declaredSha)) return send(res, 400, { status: "FAIL", message: "x-anka-lab-sha256 must be the body's sha256 in hex" });
-  if (!Number.isSafeInteger(declaredSize) || declaredSize < 0)
-    return send(res, 411, { status: "FAIL", message: "Content-Length (or x-anka-lab-size) is required" });
-  if (declaredSize > MAX_BYTES)
-    return send(res, 413, { status: "FAIL", message: `body of ${declaredSize} bytes is over this probe's cap of ${MAX_BYTES}` }, { connection: "close" });
+  if (!/^[0-9a-f]{64}$/.test(declaredSha)) return refuseBody(req, res, 400, "x-anka-lab-sha256 must be the body's sha256 in hex");
+  if (!Number.isSafeInteger(declaredSize) || declaredSize < 0) return refuseBody(req, res, 411, "Content-Length (or x-anka-lab-size) is required");
+  if (declaredSize > MAX_BYTES) return refuseBody(req, res, 413, `body of ${declaredSize} bytes is over this probe's cap of ${MAX_BYTES}`);
 
   await mkdir(PARTIAL, { recursive: true });
   const temp = join(PARTIAL, `${randomBytes(8).toString("hex")}.part`);
   const out = createWriteStream(temp, { flags: "wx" });
+  out.on("error", () => undefined);
   const hash = createHash("sha256");
   let received = 0;
-  let failed = false;
-  const abandon = async () => {
-    failed = true;
+  const discard = async () => {
     out.destroy();
+    if (!out.closed) await once(out, "close").catch(() => undefined);
     await rm(temp, { force: true });
   };
-  // A client that goes away mid-body (reset, timeout, killed pod on its side) leaves nothing behind.
-  req.on("aborted", () => void abandon());
-  req.on("error", () => void abandon());
   try {
     for await (const chunk of req) {
       received += chunk.length;
-      if (received > MAX_BYTES || received > declaredSize) {
-        await abandon();
-        return send(res, 413, { status: "FAIL", message: `body is larger than declared (${declaredSize}) or the cap (${MAX_BYTES})` }, { connection: "close" });
+      if (received > declaredSize) {
+        await discard();
+        return refuseBody(req, res, 413, `body is larger than the declared ${declaredSize} bytes`);
       }
       hash.update(chunk);
-      if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+      if (!out.write(chunk)) await once(out, "drain");
     }
   } catch {
-    await abandon();
-    return;
+    // The client went away mid-body (reset, timeout, a killed pod on its side): nothing stays.
+    return discard();
   }
-  if (failed || req.readableAborted) return abandon();
-  await new Promise((resolveEnd, reject) => out.end((error) => (error ? reject(error) : resolveEnd())));
+  if (!req.complete) return discard();
+  out.end();
+  await once(out, "close");
   const sha = hash.digest("hex");
   if (received !== declaredSize || sha !== declaredSha) {
     await rm(temp, { force: true });
@@ -114,7 +127,9 @@ async function get(req, res, target) {
 
 const server = createServer(async (req, res) => {
   try {
-    const url = new URL(req.url ?? "/", "http://probe");
+    // The raw path, not new URL(): URL parsing would resolve "a/../../x" before it could be refused.
+    const pathname = (req.url ?? "/").split("?")[0];
+    const url = { pathname };
     if (!url.pathname.startsWith(PREFIX + "/")) return send(res, 404, { status: "FAIL", message: `unknown route; this probe serves ${PREFIX}/files/<path> and ${PREFIX}/healthz` });
     const route = url.pathname.slice(PREFIX.length);
     if (route === "/healthz") return send(res, 200, { status: "OK", body: { pod: POD, root: ROOT } });

@@ -1,0 +1,5 @@
+#!/usr/bin/env tsx
+import { main } from "../lab/cli/command.js";
+import { pushCommand, pushSpec } from "../lab/commands/push.js";
+
+main(pushSpec, (args, io) => pushCommand(args, io));

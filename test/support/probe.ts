@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { notYet, ready, waitFor } from "../../lab/wait.js";
+import { renderManifests } from "../../lab/render.js";
+import { defaultConfig } from "./config.js";
+import { freePort } from "./ports.js";
+
+export interface RunningProbe {
+  readonly url: string;
+  readonly port: number;
+  readonly root: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The probe exactly as the lab ships it: server.mjs taken from the rendered ConfigMap, its env from
+ * the rendered container (port, prefix, cap) except the root, run with this machine's node on 127.0.0.1.
+ */
+export async function startProbe(options: { maxBytes?: number; pod?: string } = {}): Promise<RunningProbe> {
+  const { objects } = renderManifests(defaultConfig());
+  const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "anka-lab-probe") as any;
+  const container = (objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers.find((c: any) => c.name === "probe");
+  const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+  const dir = mkdtempSync(join(tmpdir(), "anka-lab-probe-"));
+  const code = join(dir, "server.mjs");
+  writeFileSync(code, configMap.data["server.mjs"]);
+  const port = await freePort();
+  const root = join(dir, "vol");
+  const child: ChildProcess = spawn(process.execPath, [code], {
+    env: {
+      ...env,
+      PROBE_PORT: String(port),
+      PROBE_HOST: "127.0.0.1",
+      PROBE_ROOT: root,
+      POD_NAME: options.pod ?? "anka-build-cloud-test-0",
+      ...(options.maxBytes !== undefined ? { PROBE_MAX_BYTES: String(options.maxBytes) } : {}),
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    "the probe's healthz",
+    async () => {
+      if (child.exitCode !== null) throw new Error(`probe exited ${child.exitCode}`);
+      const ok = await fetch(`${url}/anka-lab-probe/healthz`).then((r) => r.ok, () => false);
+      return ok ? ready(true) : notYet("not answering");
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  return {
+    url,
+    port,
+    root,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PushError, fileUrl, pushTemplate } from "../lab/push/client.js";
+import { sampleTemplate } from "../lab/template/sample.js";
+import { notYet, ready, waitFor } from "../lab/wait.js";
+import { hasBinary, skipReason } from "./support/binaries.js";
+import { startNginx, type Nginx } from "./support/nginx.js";
+import { startProbe, type RunningProbe } from "./support/probe.js";
+import { resetProxy } from "./support/resetProxy.js";
+
+/**
+ * The lab's push path for real: the probe from the rendered ConfigMap, run by local node, behind
+ * Debian's nginx configured as ingress-nginx (a) without and (b) with the lab's annotations.
+ */
+const runnable = hasBinary("nginx");
+if (!runnable) skipReason("real transfers through nginx", "nginx", "on Debian: apt-get install nginx-light; on a Mac: brew install nginx");
+
+const GiB = 2 ** 30;
+
+function storedFiles(root: string): string[] {
+  const files = join(root, "files");
+  if (!existsSync(files)) return [];
+  return readdirSync(files, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && !d.name.endsWith(".sha256"))
+    .map((d) => join(d.parentPath, d.name).slice(files.length + 1))
+    .sort();
+}
+
+function partials(root: string): string[] {
+  return existsSync(join(root, ".partial")) ? readdirSync(join(root, ".partial")) : [];
+}
+
+async function sha256Of(url: string): Promise<{ sha: string; bytes: number; header: string | null }> {
+  const response = await fetch(url);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of response.body!) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { sha: hash.digest("hex"), bytes, header: response.headers.get("x-anka-lab-sha256") };
+}
+
+/** A raw request, so tests can send what no well-behaved client would. */
+function raw(url: string, method: string, path: string, headers: Record<string, string | number> = {}, body?: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // host/port/path given apart: a URL would have its dot segments resolved before sending.
+    const { hostname, port } = new URL(url);
+    const req = request({ hostname, port, path, method, headers }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, for real", () => {
+  let probe: RunningProbe;
+  let defaults: Nginx;
+  let annotated: Nginx;
+  beforeAll(async () => {
+    probe = await startProbe();
+    defaults = await startNginx("ingress-defaults", probe.port);
+    annotated = await startNginx("lab-annotations", probe.port);
+  });
+  afterAll(async () => {
+    await Promise.all([defaults?.stop(), annotated?.stop()]);
+    await probe?.stop();
+  });
+
+  it("(a) without the annotations: 413 from nginx, explained, and nothing stored", async () => {
+    const template = sampleTemplate(4 * 2 ** 20, 11);
+    const error = await pushTemplate({ to: defaults.url, template, attempts: 1 }).catch((e) => e);
+    expect(error).toBeInstanceOf(PushError);
+    expect(error.status).toBe(413);
+    expect(error.message).toBe(
+      'images/layer-0.ank: 413 from nginx: the Ingress lacks proxy-body-size: "0" (ingress-nginx refuses bodies over 1m by default); the lab\'s registry Ingress sets it, check the annotations on yours',
+    );
+    expect(defaults.errorLog()).toContain("client intended to send too large body");
+    expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name + "/images"))).toEqual([]);
+  });
+
+  it("(b) with the annotations: 1 GiB lands with every sha256 verified, and reads back intact", async () => {
+    const template = sampleTemplate(GiB, 12);
+    const seen: number[] = [];
+    const result = await pushTemplate({ to: annotated.url, template, onProgress: (p) => seen.push(p.totalBytes) });
+    expect(result.bytes).toBe(GiB);
+    expect(result.files.map((f) => f.path)).toEqual(template.files.map((f) => f.path));
+    expect(seen.at(-1)).toBe(GiB);
+    expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toEqual(template.files.map((f) => `${template.name}/${f.path}`).sort());
+    for (const file of template.files) expect(statSync(join(probe.root, "files", template.name, file.path)).size).toBe(file.size);
+    const layer = template.files.find((f) => f.path.endsWith(".ank"))!;
+    const back = await sha256Of(fileUrl(annotated.url, template, layer));
+    expect(back.bytes).toBe(layer.size);
+    expect(back.sha).toBe(result.files.find((f) => f.path === layer.path)!.sha256);
+    expect(back.header).toBe(back.sha);
+    expect(partials(probe.root)).toEqual([]);
+  });
+
+  it("commits nothing when the connection is reset mid-transfer, and says so", async () => {
+    const proxy = await resetProxy(probe.port, 8 * 2 ** 20);
+    try {
+      const template = sampleTemplate(64 * 2 ** 20, 13);
+      const error = await pushTemplate({ to: proxy.url, template, attempts: 1 }).catch((e) => e);
+      expect(error).toBeInstanceOf(PushError);
+      expect(error.message).toMatch(/connection reset mid-transfer: .*nothing partial was committed/);
+      await waitFor("the probe to drop the partial file", async () => (partials(probe.root).length === 0 ? ready(true) : notYet(partials(probe.root).join(","))), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+      expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name + "/images"))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("retries a reset (safe: whole-file PUTs) and lands the file on the next attempt", async () => {
+    const proxy = await resetProxy(probe.port, 3 * 2 ** 20, 1);
+    try {
+      const template = sampleTemplate(8 * 2 ** 20, 14);
+      const retried: string[] = [];
+      const result = await pushTemplate({ to: proxy.url, template, attempts: 3, backoffMs: 10, onRetry: (f, _, e) => retried.push(`${f}: ${e.message}`) });
+      expect(proxy.resets()).toBe(1);
+      expect(retried).toEqual([expect.stringMatching(/^anka-lab-sample-1-\d+\.yaml|^nvram|^images\/layer-0\.ank: connection reset mid-transfer/)]);
+      expect(result.files.reduce((n, f) => n + f.attempts, 0)).toBe(template.files.length + 1);
+      expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toHaveLength(template.files.length);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("refuses traversal, unknown routes, wrong methods and a checksum mismatch", async () => {
+    expect((await raw(probe.url, "PUT", "/anka-lab-probe/files/..%2F..%2Fetc%2Fpasswd", { "x-anka-lab-sha256": "0".repeat(64), "content-length": 1 }, Buffer.from("x"))).status).toBe(400);
+    expect((await raw(probe.url, "GET", "/anka-lab-probe/files/a/../../secret")).status).toBe(400);
+    expect((await raw(probe.url, "GET", "/anka-lab-probe/files/%2Fetc%2Fhostname")).status).toBe(400);
+    expect((await raw(probe.url, "GET", "/registry/status")).status).toBe(404);
+    expect((await raw(probe.url, "POST", "/anka-lab-probe/files/x")).status).toBe(405);
+    const wrong = await raw(probe.url, "PUT", "/anka-lab-probe/files/mismatch.bin", { "x-anka-lab-sha256": "0".repeat(64), "content-length": 5 }, Buffer.from("hello"));
+    expect(wrong.status).toBe(422);
+    expect(JSON.parse(wrong.body).message).toContain("nothing stored");
+    expect(storedFiles(probe.root)).not.toContain("mismatch.bin");
+  });
+});
+
+describe.runIf(runnable)("a probe with a small cap", () => {
+  let probe: RunningProbe;
+  beforeAll(async () => {
+    probe = await startProbe({ maxBytes: 2 * 2 ** 20 });
+  });
+  afterAll(async () => probe?.stop());
+
+  it("answers 413 for a body over its cap, and the client says it was the probe", async () => {
+    const template = sampleTemplate(8 * 2 ** 20, 15);
+    const error = await pushTemplate({ to: probe.url, template, attempts: 1 }).catch((e) => e);
+    expect(error.status).toBe(413);
+    expect(error.message).toMatch(/^images\/layer-0\.ank: 413 from the probe: the file is over probe\.maxBodySize/);
+    expect(partials(probe.root)).toEqual([]);
+  });
+});
