@@ -7,8 +7,8 @@ import { PushError, fileUrl, pushTemplate } from "../lab/push/client.js";
 import { sampleTemplate } from "../lab/template/sample.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
-import { startNginx, type Nginx } from "./support/nginx.js";
-import { startProbe, type RunningProbe } from "./support/probe.js";
+import { startNginx, type Nginx } from "../lab/local/nginx.js";
+import { startProbe, type RunningProbe } from "../lab/local/probe.js";
 import { resetProxy } from "./support/resetProxy.js";
 
 /**

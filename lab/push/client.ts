@@ -1,7 +1,5 @@
 import { Agent, request, type IncomingMessage } from "node:http";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { fileSha256, fileStream, type SampleTemplate, type TemplateFile } from "../template/sample.js";
+import { fileSha256, writeFileTo, type SampleTemplate, type TemplateFile } from "../template/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import { rate, type Progress } from "./progress.js";
 
@@ -129,14 +127,6 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
     req.once("response", resolve);
     req.once("error", reject);
   });
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      counted.bytes += chunk.length;
-      counted.lastMove = Date.now();
-      report();
-      done(null, chunk);
-    },
-  });
   // The stall watch is a wait on a condition (bytes moving), with the stall time as its deadline.
   const stalled = waitFor(
     "bytes to move",
@@ -146,7 +136,11 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
     () => abort.abort(Object.assign(new Error("stalled"), { code: "ESTALL" })),
     () => undefined,
   );
-  const sent = pipeline(fileStream(options.template, file), counter, req).then(
+  const sent = writeFileTo(options.template, file, req, (n) => {
+    counted.bytes += n;
+    counted.lastMove = Date.now();
+    report();
+  }).then(
     () => undefined,
     (error: NodeJS.ErrnoException) => error,
   );

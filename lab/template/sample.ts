@@ -1,13 +1,13 @@
-import { createCipheriv, createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { createHash } from "node:crypto";
+import { Readable, type Writable } from "node:stream";
 
 /**
  * A sample VM template in the shape of an Anka template: a config yaml, an nvram file, several
  * `.ank` image layers and a suspend-state file (Anka's registry keeps `images[]`, `state_files[]`
- * and a `config_file` per version: ../shared/reference/anka-and-etcd.md s4). The bytes are an
- * AES-128-CTR keystream keyed by the seed and the file's name: incompressible (no proxy or disk can
- * shrink them), identical for the same seed and size, generated at memory speed, and never stored
- * on the client; a checksum is known by generating the stream again.
+ * and a `config_file` per version: ../shared/reference/anka-and-etcd.md s4). The bytes come from
+ * xoshiro128** seeded by the seed and the file's name: incompressible (no proxy or disk can
+ * shrink them), identical for the same seed and size, generated at several GB/s into reused
+ * buffers, and never stored on the client; a checksum is known by generating the file again.
  */
 export interface TemplateFile {
   /** Path inside the template, e.g. images/layer-1.ank. */
@@ -51,37 +51,132 @@ function configYaml(name: string, totalSize: number): string {
   return `# anka-lab sample template (generated, not a bootable VM)\nname: ${name}\ncpu: 4\nram: 8G\nsize: ${totalSize}\n`;
 }
 
-function keyFor(seed: number, path: string): { key: Buffer; iv: Buffer } {
-  const digest = createHash("sha256").update(`anka-lab-sample\0${seed}\0${path}`).digest();
-  return { key: digest.subarray(0, 16), iv: digest.subarray(16, 32) };
+/** xoshiro128** (Blackman and Vigna, https://prng.di.unimi.it/xoshiro128starstar.c), seeded from sha256. */
+class Xoshiro128 {
+  private readonly s: Uint32Array;
+
+  constructor(seed: number, path: string) {
+    const digest = createHash("sha256").update(`anka-lab-sample\0${seed}\0${path}`).digest();
+    this.s = new Uint32Array(digest.buffer.slice(digest.byteOffset, digest.byteOffset + 16));
+    if (this.s.every((x) => x === 0)) this.s[0] = 1;
+  }
+
+  /** Fills whole 32-bit words of `out` (its length must be a multiple of 4). */
+  fill(out: Uint32Array): void {
+    const s = this.s;
+    let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.imul(s1, 5);
+      out[i] = Math.imul((x << 7) | (x >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+  }
 }
 
-const CHUNK = 1024 * 1024;
-const ZEROS = Buffer.alloc(CHUNK);
+export const CHUNK = 1024 * 1024;
 
-/** The bytes of one file, as a stream of chunks of at most 1 MiB. */
+/** Produces one file's bytes chunk by chunk into buffers the caller owns. */
+export class FileGenerator {
+  private left: number;
+  private readonly rng: Xoshiro128 | undefined;
+  private readonly text: Buffer | undefined;
+
+  constructor(template: SampleTemplate, readonly file: TemplateFile) {
+    this.left = file.size;
+    if (file.path.endsWith(".yaml")) this.text = Buffer.from(configYaml(template.name, template.totalSize));
+    else this.rng = new Xoshiro128(template.seed, file.path);
+  }
+
+  /** Fills `into` (CHUNK bytes, 4-byte aligned) and returns the part that holds data; empty at the end. */
+  next(into: Buffer): Buffer {
+    if (this.left === 0) return into.subarray(0, 0);
+    if (this.text) {
+      this.left = 0;
+      return this.text;
+    }
+    const n = Math.min(into.length, this.left);
+    this.rng!.fill(new Uint32Array(into.buffer, into.byteOffset, Math.ceil(n / 4)));
+    this.left -= n;
+    return into.subarray(0, n);
+  }
+}
+
+/** A CHUNK-sized buffer that can be viewed as 32-bit words. */
+export function chunkBuffer(): Buffer {
+  return Buffer.alloc(CHUNK);
+}
+
+/** The bytes of one file as a stream of fresh chunks (for tools that need a stream or a file on disk). */
 export function fileStream(template: SampleTemplate, file: TemplateFile): Readable {
-  if (file.path.endsWith(".yaml")) return Readable.from([Buffer.from(configYaml(template.name, template.totalSize))]);
-  const { key, iv } = keyFor(template.seed, file.path);
-  const cipher = createCipheriv("aes-128-ctr", key, iv);
-  let left = file.size;
+  const generator = new FileGenerator(template, file);
+  const scratch = chunkBuffer();
   return new Readable({
-    highWaterMark: 4 * CHUNK,
     read() {
-      if (left === 0) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(CHUNK, left);
-      left -= n;
-      this.push(cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n)));
+      const chunk = generator.next(scratch);
+      this.push(chunk.length === 0 ? null : Buffer.from(chunk));
     },
   });
 }
 
-/** The sha256 of one file, by generating it (no disk). */
+/** The sha256 of one file, by generating it into one reused buffer (no disk, no garbage). */
 export async function fileSha256(template: SampleTemplate, file: TemplateFile): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of fileStream(template, file)) hash.update(chunk as Buffer);
+  const generator = new FileGenerator(template, file);
+  const scratch = chunkBuffer();
+  for (let i = 1; ; i++) {
+    const chunk = generator.next(scratch);
+    if (chunk.length === 0) break;
+    hash.update(chunk);
+    // Let timers, progress and Ctrl-C run now and then.
+    if (i % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
   return hash.digest("hex");
+}
+
+/**
+ * Writes one file into a stream with bounded memory and no per-chunk garbage: two reused buffers,
+ * one being sent while the other is filled. A 1 MiB write always exceeds a socket's high-water
+ * mark, so write() returns false and 'drain' means that chunk has left userland; only then is its
+ * buffer filled again. Smaller chunks are copied, since they may be queued without that signal.
+ */
+export async function writeFileTo(
+  template: SampleTemplate,
+  file: TemplateFile,
+  sink: Writable,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  const generator = new FileGenerator(template, file);
+  const buffers = [chunkBuffer(), chunkBuffer()];
+  for (let i = 0; ; i++) {
+    const chunk = generator.next(buffers[i % 2]!);
+    if (chunk.length === 0) break;
+    const flowing = sink.write(chunk.length === CHUNK ? chunk : Buffer.from(chunk));
+    onBytes(chunk.length);
+    if (!flowing) await drained(sink);
+  }
+  await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+function drained(sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      sink.off("drain", onDrain);
+      sink.off("error", onError);
+      sink.off("close", onClose);
+    };
+    const onDrain = () => (cleanup(), resolve());
+    const onError = (error: Error) => (cleanup(), reject(error));
+    const onClose = () => (cleanup(), reject(Object.assign(new Error("the connection closed while sending"), { code: "ECONNRESET" })));
+    sink.once("drain", onDrain).once("error", onError).once("close", onClose);
+  });
 }

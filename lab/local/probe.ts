@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { notYet, ready, waitFor } from "../../lab/wait.js";
-import { renderManifests } from "../../lab/render.js";
-import { defaultConfig } from "./config.js";
+import { notYet, ready, waitFor } from "../wait.js";
+import { renderManifests } from "../render.js";
+import { loadConfig } from "../config/load.js";
 import { freePort } from "./ports.js";
 
 export interface RunningProbe {
@@ -19,7 +19,8 @@ export interface RunningProbe {
  * the rendered container (port, prefix, cap) except the root, run with this machine's node on 127.0.0.1.
  */
 export async function startProbe(options: { maxBytes?: number; pod?: string } = {}): Promise<RunningProbe> {
-  const { objects } = renderManifests(defaultConfig());
+  // The default config, whatever the environment says: this runs the probe as lab:render ships it.
+  const { objects } = renderManifests(loadConfig({ env: {}, cwd: tmpdir() }).config);
   const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "anka-lab-probe") as any;
   const container = (objects.find((o) => o.kind === "Deployment") as any).spec.template.spec.containers.find((c: any) => c.name === "probe");
   const env = Object.fromEntries(container.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));

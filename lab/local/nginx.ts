@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { notYet, ready, waitFor } from "../../lab/wait.js";
+import { notYet, ready, waitFor } from "../wait.js";
 import { freePort } from "./ports.js";
 
 /**
