@@ -18,6 +18,8 @@ export interface PushOptions {
   readonly stallMs?: number;
   /** Base of the exponential backoff between attempts. */
   readonly backoffMs?: number;
+  /** Host header to send, e.g. the registry's hostname when connecting to 127.0.0.1 (Ingress rules match on it). */
+  readonly host?: string;
   /** Checksums already known (path -> sha256); the rest are computed by generating the files. */
   readonly digests?: ReadonlyMap<string, string>;
 }
@@ -121,7 +123,12 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
     method: "PUT",
     agent,
     signal: abort.signal,
-    headers: { "content-type": "application/octet-stream", "content-length": file.size, "x-anka-lab-sha256": sha256 },
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": file.size,
+      "x-anka-lab-sha256": sha256,
+      ...(options.host ? { host: options.host } : {}),
+    },
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.once("response", resolve);

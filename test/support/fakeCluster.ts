@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { appendFileSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -88,6 +89,10 @@ export class FakeCluster {
   readonly objects = new Map<string, KubeObject>();
   stuck: StuckPods | undefined;
   kubectlVersion = "v1.35.1";
+  /** What etcdctl put/get/del see through `kubectl exec` (etcdctl prints OK for put, the value for get --print-value-only). */
+  readonly etcdKeys = new Map<string, string>();
+  /** The host folder behind the pods' /mnt/vol, when `kubectl exec … node -e` should run for real. */
+  podVolume: string | undefined;
   /** A cloud cluster's LoadBalancer controller assigns addresses with no tunnel. */
   cloudLoadBalancers = false;
   /** Called with each kubectl verb, e.g. to interrupt a run mid-way. */
@@ -132,6 +137,8 @@ export class FakeCluster {
         return this.plainCommand(argv.slice(1));
       case "cp":
         return this.plainCommand(argv);
+      case "anka":
+        return { missing: true };
       default:
         return undefined;
     }
@@ -384,11 +391,35 @@ export class FakeCluster {
   }
 
   private exec(argv: readonly string[]): Answer {
+    const command = argv.slice(argv.indexOf("--") + 1);
+    if (command[0] === "node" && command[1] === "-e") return this.nodeInPod(command);
+    if (command[0] === "etcdctl" && !command.includes("health")) return this.etcdctl(command.filter((a) => !a.startsWith("--endpoints")));
     const sts = [...this.objects.values()].find((o) => o.kind === "StatefulSet");
     if (!sts) return { exitCode: 1, stderr: `Error from server (NotFound): pods "${argv[6]}" not found\n` };
     const ns = sts.metadata.namespace;
     const lines = Array.from({ length: sts.spec.replicas }, (_, i) => `http://${sts.metadata.name}-${i}.etcd-headless.${ns}.svc.cluster.local:2379 is healthy: successfully committed proposal: took = 2.31${i}ms`);
     return ok(lines.join("\n") + "\n");
+  }
+
+  /** The pod's node runs the program for real here, with /mnt/vol mapped to the shared test volume. */
+  private nodeInPod(command: readonly string[]): Answer {
+    if (!this.podVolume) return { exitCode: 1, stderr: "error: unable to upgrade connection: container not found (\"probe\")\n" };
+    const args = command.slice(3).map((a) => (a.startsWith("/mnt/vol/") ? join(this.podVolume!, a.slice("/mnt/vol/".length)) : a));
+    try {
+      const stdout = execFileSync(process.execPath, ["-e", command[2]!, ...args], { encoding: "utf8" });
+      return ok(stdout);
+    } catch (error) {
+      const e = error as { status?: number; stderr?: string };
+      return { exitCode: e.status ?? 1, stderr: `${e.stderr ?? ""}command terminated with exit code ${e.status ?? 1}\n` };
+    }
+  }
+
+  private etcdctl(command: readonly string[]): Answer {
+    const [, verb, key, value] = command;
+    if (verb === "put") return (this.etcdKeys.set(key!, value!), ok("OK\n"));
+    if (verb === "get") return ok(this.etcdKeys.has(key!) ? `${this.etcdKeys.get(key!)}\n` : "");
+    if (verb === "del") return ok(this.etcdKeys.delete(key!) ? "1\n" : "0\n");
+    return { exitCode: 1, stderr: `Error: unknown command "${verb}" for "etcdctl"\n` };
   }
 
   private delete(words: string[], selector: string | undefined, namespace: string | undefined): Answer {

@@ -1,0 +1,5 @@
+#!/usr/bin/env tsx
+import { main } from "../lab/cli/command.js";
+import { smokeCommand, smokeSpec } from "../lab/commands/smoke.js";
+
+main(smokeSpec, (args, io) => smokeCommand(args, io));

@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { smokeCommand, smokeSpec } from "../lab/commands/smoke.js";
+import { upCommand, upSpec } from "../lab/commands/up.js";
+import { startNginx, type Nginx } from "../lab/local/nginx.js";
+import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { hasBinary, skipReason } from "./support/binaries.js";
+import { FakeCluster } from "./support/fakeCluster.js";
+import { ankaStubs, harness, type AnkaStubs } from "./support/lab.js";
+
+/**
+ * lab:smoke against the scripted cluster, with the data path real: the LoadBalancer's probe port
+ * is a real probe (from the rendered ConfigMap) on 127.0.0.1, the Ingress is Debian's nginx
+ * configured like ingress-nginx in front of it, and `kubectl exec … node -e` runs its program on
+ * the probe's volume, which both fake replicas share.
+ */
+const runnable = hasBinary("nginx");
+if (!runnable) skipReason("lab:smoke over a real push path", "nginx", "on Debian: apt-get install nginx-light; on a Mac: brew install nginx");
+
+describe.runIf(runnable)("lab:smoke", () => {
+  let stubs: AnkaStubs;
+  let probe: RunningProbe;
+  let ingress: Nginx;
+  let defaultsIngress: Nginx;
+  const volume = mkdtempSync(join(tmpdir(), "anka-lab-smoke-vol-"));
+
+  beforeAll(async () => {
+    stubs = await ankaStubs();
+    probe = await startProbe({ volume, pod: "anka-build-cloud-7d9c8b6f5-ax0" });
+    ingress = await startNginx("lab-annotations", probe.port);
+    defaultsIngress = await startNginx("ingress-defaults", probe.port);
+  });
+  afterAll(async () => {
+    await Promise.all([ingress?.stop(), defaultsIngress?.stop()]);
+    await probe?.stop();
+    await stubs?.close();
+  });
+
+  async function upLab(ingressUrl: string) {
+    const cluster = new FakeCluster();
+    cluster.podVolume = volume;
+    const lab = harness(cluster, stubs);
+    const ports = ["--set", `probe.port=${probe.port}`, "--set", `ingress.port=${new URL(ingressUrl).port}`];
+    expect(await lab.run(upSpec, upCommand, ...ports)).toBe(0);
+    lab.io.stdout.length = 0;
+    return { cluster, lab, ports };
+  }
+
+  it("passes every check, pushing real bytes through the LoadBalancer and the Ingress", async () => {
+    const { cluster, lab, ports } = await upLab(ingress.url);
+    expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "24Mi", "--seed", "5")).toBe(0);
+    const table = lab.io.stdout.join("\n");
+    expect(table).toMatch(/✓ controller status \(LoadBalancer\)\s+http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 200 OK \(version 1\.50\.0\)/);
+    expect(table).toMatch(/✓ etcd quorum and put\/get\s+3\/3 healthy; put via etcd-0, read via etcd-1/);
+    expect(table).toMatch(/✓ registries share one volume\s+written in anka-build-cloud-7d9c8b6f5-ax0, read in anka-build-cloud-7d9c8b6f5-bx1/);
+    expect(table).toMatch(/✓ push via LoadBalancer\s+[\d.]+ MB\/s\s+4 files, stored by anka-build-cloud-7d9c8b6f5-ax0, sha256 verified on the other replica/);
+    expect(table).toMatch(/✓ push via Ingress\s+[\d.]+ MB\/s\s+4 files/);
+    expect(table).toMatch(/- anka registry push \(Anka CLI\)\s+pass --anka-template NAME/);
+    expect(table).toContain("All HA checks passed (sample seed 5).");
+    // The other replica really read the files: the sha256 programs ran in its probe container.
+    const verifications = cluster.runner.calls.filter((c) => c.argv.includes("anka-build-cloud-7d9c8b6f5-bx1") && c.argv.some((a) => a.includes("createHash")));
+    expect(verifications).toHaveLength(8);
+    // Cleaned up: no sample files left without --keep, and the etcd key deleted.
+    const files = join(volume, "anka-lab-probe", "files");
+    expect(existsSync(files) ? readdirSync(files, { recursive: true }).filter((f) => String(f).endsWith(".ank")) : []).toEqual([]);
+    expect(cluster.etcdKeys.size).toBe(0);
+  });
+
+  it("fails the Ingress push with the 413 explanation when the Ingress lacks the annotations, and still runs the rest", async () => {
+    const { lab, ports } = await upLab(defaultsIngress.url);
+    expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "4Mi")).toBe(1);
+    const table = lab.io.stdout.join("\n");
+    expect(table).toMatch(/✓ push via LoadBalancer/);
+    expect(table).toMatch(/✗ push via Ingress\s+images\/layer-0\.ank: 413 from nginx: the Ingress lacks proxy-body-size: "0"/);
+    expect(table).toMatch(/- anka registry push/);
+    expect(lab.io.stderr.join("\n")).toContain("anka-lab: 1 smoke check(s) failed: push via Ingress.");
+  });
+
+  it("refuses a bad --size before touching anything", async () => {
+    const { cluster, lab } = await upLab(ingress.url);
+    const before = cluster.runner.calls.length;
+    expect(await lab.run(smokeSpec, smokeCommand, "--size", "lots")).toBe(2);
+    expect(lab.io.stderr).toEqual(["anka-lab: --size lots: use a size of at least 1Mi, e.g. 2Gi"]);
+    expect(cluster.runner.calls.length).toBe(before);
+  });
+});
