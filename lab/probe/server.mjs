@@ -10,6 +10,7 @@
 //   GET    <prefix>/files/<path>   the stored file, with its sha256 in x-anka-lab-sha256
 //   DELETE <prefix>/files/<path>   removes a stored file
 //   GET    <prefix>/healthz        {"status":"OK"}
+// A PUT with x-anka-lab-hold-ms stays silent that long after the body before it answers.
 // Every answer carries x-anka-lab-pod (the pod's name) so callers can tell the replicas apart.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -27,6 +28,7 @@ const POD = process.env.POD_NAME ?? process.env.HOSTNAME ?? "local";
 const FILES = join(ROOT, "files");
 // How long a refused body is still read and discarded before the socket closes (nginx lingers 30 s at most).
 const LINGER_MS = 5_000;
+const MAX_HOLD_MS = 15 * 60_000;
 const PARTIAL = join(ROOT, ".partial");
 
 function send(res, status, body, headers = {}) {
@@ -72,7 +74,8 @@ async function put(req, res, target) {
   if (declaredSize > MAX_BYTES) return refuseBody(req, res, 413, `body of ${declaredSize} bytes is over this probe's cap of ${MAX_BYTES}`);
 
   await mkdir(PARTIAL, { recursive: true });
-  const temp = join(PARTIAL, `${randomBytes(8).toString("hex")}.part`);
+  // The pod's name in the temp file's name tells which replica was receiving when a push broke.
+  const temp = join(PARTIAL, `${POD}-${randomBytes(8).toString("hex")}.part`);
   const out = createWriteStream(temp, { flags: "wx" });
   out.on("error", () => undefined);
   const hash = createHash("sha256");
@@ -104,6 +107,10 @@ async function put(req, res, target) {
     await rm(temp, { force: true });
     return send(res, 422, { status: "FAIL", message: `got ${received} bytes with sha256 ${sha}; declared ${declaredSize} bytes with sha256 ${declaredSha}; nothing stored` });
   }
+  // x-anka-lab-hold-ms: a silent phase after the body, like a registry finishing a large layer
+  // before it answers (lab:repro idle-timeout); capped at 15 minutes.
+  const hold = Math.min(Math.max(Number(req.headers["x-anka-lab-hold-ms"] ?? 0) || 0, 0), MAX_HOLD_MS);
+  if (hold > 0) await new Promise((resolveHold) => setTimeout(resolveHold, hold));
   await mkdir(dirname(target), { recursive: true });
   await writeFile(`${temp}.sha256`, sha);
   await rename(`${temp}.sha256`, `${target}.sha256`);

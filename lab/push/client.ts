@@ -18,6 +18,8 @@ export interface PushOptions {
   readonly stallMs?: number;
   /** Base of the exponential backoff between attempts. */
   readonly backoffMs?: number;
+  /** Ask the probe for a silent phase of this long after each body (lab:repro idle-timeout). */
+  readonly holdMs?: number;
   /** Host header to send, e.g. the registry's hostname when connecting to 127.0.0.1 (Ingress rules match on it). */
   readonly host?: string;
   /** Checksums already known (path -> sha256); the rest are computed by generating the files. */
@@ -128,6 +130,7 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
       "content-length": file.size,
       "x-anka-lab-sha256": sha256,
       ...(options.host ? { host: options.host } : {}),
+      ...(options.holdMs ? { "x-anka-lab-hold-ms": String(options.holdMs) } : {}),
     },
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
