@@ -34,6 +34,8 @@ export interface FileResult {
   readonly attempts: number;
   /** The probe replica that stored it. */
   readonly pod: string;
+  /** Seconds between the last byte sent and the answer: a proxy that buffers the body shows here. */
+  readonly answerSeconds: number;
 }
 
 export interface PushResult {
@@ -116,7 +118,15 @@ interface Counted {
 }
 
 /** One PUT of one file; resolves with the response, or rejects with a PushError. */
-async function putOnce(url: string, options: PushOptions, file: TemplateFile, sha256: string, counted: Counted, agent: Agent, report: () => void): Promise<{ pod: string }> {
+async function putOnce(
+  url: string,
+  options: PushOptions,
+  file: TemplateFile,
+  sha256: string,
+  counted: Counted,
+  agent: Agent,
+  report: () => void,
+): Promise<{ pod: string; answerSeconds: number }> {
   const stallMs = options.stallMs ?? 120_000;
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort(options.signal!.reason);
@@ -133,8 +143,13 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
       ...(options.holdMs ? { "x-anka-lab-hold-ms": String(options.holdMs) } : {}),
     },
   });
+  let sentAt = 0;
+  let answeredAt = 0;
   const response = new Promise<IncomingMessage>((resolve, reject) => {
-    req.once("response", resolve);
+    req.once("response", (res) => {
+      answeredAt = Date.now();
+      resolve(res);
+    });
     req.once("error", reject);
   });
   // The stall watch is a wait on a condition (bytes moving), with the stall time as its deadline.
@@ -151,7 +166,10 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
     counted.lastMove = Date.now();
     report();
   }).then(
-    () => undefined,
+    () => {
+      sentAt = Date.now();
+      return undefined;
+    },
     (error: NodeJS.ErrnoException) => error,
   );
   try {
@@ -176,7 +194,7 @@ async function putOnce(url: string, options: PushOptions, file: TemplateFile, sh
     if (failure) throw explainSocketError(failure, url, stallMs);
     const stored = String(res.headers["x-anka-lab-sha256"] ?? "");
     if (stored !== sha256) throw new PushError(`the probe stored sha256 ${stored || "(none)"}, expected ${sha256}`, true);
-    return { pod: String(res.headers["x-anka-lab-pod"] ?? "?") };
+    return { pod: String(res.headers["x-anka-lab-pod"] ?? "?"), answerSeconds: sentAt ? Math.max(0, answeredAt - sentAt) / 1000 : 0 };
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
     abort.abort();
@@ -227,8 +245,8 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
             elapsedMs: Date.now() - start,
           });
         try {
-          const { pod } = await putOnce(url, options, file, digests.get(file.path)!, counted, agent, report);
-          results.push({ path: file.path, size: file.size, sha256: digests.get(file.path)!, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod });
+          const { pod, answerSeconds } = await putOnce(url, options, file, digests.get(file.path)!, counted, agent, report);
+          results.push({ path: file.path, size: file.size, sha256: digests.get(file.path)!, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds });
           doneBytes += file.size;
           break;
         } catch (error) {

@@ -93,6 +93,18 @@ export class FakeCluster {
   readonly etcdKeys = new Map<string, string>();
   /** The host folder behind the pods' /mnt/vol, when `kubectl exec … node -e` should run for real. */
   podVolume: string | undefined;
+  /** KiB that `du -sk /tmp/nginx/client-body` reports in the ingress controller pod. */
+  spoolKiB = 0;
+  /**
+   * Restarted probe containers show as the API does (containerStatuses[].restartCount,
+   * lastState.terminated.reason "OOMKilled", exitCode 137:
+   * https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/).
+   */
+  /** Restarts of the probe containers so far; OOMKilled is their last termination once above 0. */
+  restarts = 0;
+  /** Pods deleted with `kubectl delete pod`, and what a test wants to happen then. */
+  readonly deletedPods: string[] = [];
+  onPodDeleted?: (pod: string) => void;
   /** A cloud cluster's LoadBalancer controller assigns addresses with no tunnel. */
   cloudLoadBalancers = false;
   /** Called with each kubectl verb, e.g. to interrupt a run mid-way. */
@@ -281,7 +293,20 @@ export class FakeCluster {
       case "logs":
         return ok(this.stuck?.log ? `${this.stuck.log}\n` : "");
       case "delete":
+        if (words[0] === "pod") {
+          this.deletedPods.push(words[1]!);
+          this.onPodDeleted?.(words[1]!);
+          return ok(`pod "${words[1]}" deleted\n`);
+        }
         return this.delete(words, flag(argv, "-l"), namespace);
+      case "patch":
+        return this.patch(words, namespace, flag(argv, "-p")!);
+      case "scale": {
+        const o = this.objects.get(this.key(KIND_NAMES[words[0]!]!, namespace, words[1]!));
+        if (!o) return { exitCode: 1, stderr: `Error from server (NotFound): ${words[0]}s "${words[1]}" not found\n` };
+        o.spec.replicas = Number(argv.find((a) => a.startsWith("--replicas="))!.split("=")[1]);
+        return ok(`${resourceName(o.kind)}/${o.metadata.name} scaled\n`);
+      }
       default:
         return undefined;
     }
@@ -322,7 +347,10 @@ export class FakeCluster {
           containerStatuses: containers.map((c, i) => ({
             name: c,
             ready: !stuck || i > 0,
-            restartCount: 0,
+            restartCount: c === "probe" && labels["app.kubernetes.io/name"] === "anka-build-cloud" ? this.restarts : 0,
+            ...(c === "probe" && this.restarts > 0 && labels["app.kubernetes.io/name"] === "anka-build-cloud"
+              ? { lastState: { terminated: { exitCode: 137, reason: "OOMKilled", startedAt: "2026-11-25T14:00:00Z", finishedAt: "2026-11-25T14:01:00Z" } } }
+              : {}),
             state: stuck && i === 0 ? { waiting: { reason: this.stuck!.reason, message: this.stuck!.message } } : { running: { startedAt: "2026-11-25T14:00:00Z" } },
           })),
         },
@@ -392,6 +420,7 @@ export class FakeCluster {
 
   private exec(argv: readonly string[]): Answer {
     const command = argv.slice(argv.indexOf("--") + 1);
+    if (command[0] === "du") return ok(`${this.spoolKiB}\t${command[2]}\n`);
     if (command[0] === "node" && command[1] === "-e") return this.nodeInPod(command);
     if (command[0] === "etcdctl" && !command.includes("health")) return this.etcdctl(command.filter((a) => !a.startsWith("--endpoints")));
     const sts = [...this.objects.values()].find((o) => o.kind === "StatefulSet");
@@ -399,6 +428,26 @@ export class FakeCluster {
     const ns = sts.metadata.namespace;
     const lines = Array.from({ length: sts.spec.replicas }, (_, i) => `http://${sts.metadata.name}-${i}.etcd-headless.${ns}.svc.cluster.local:2379 is healthy: successfully committed proposal: took = 2.31${i}ms`);
     return ok(lines.join("\n") + "\n");
+  }
+
+  /** A strategic merge patch of containers' resources, matched by container name (kubectl patch --type=strategic). */
+  private patch(words: string[], namespace: string | undefined, patchText: string): Answer {
+    const o = this.objects.get(this.key(KIND_NAMES[words[0]!]!, namespace, words[1]!));
+    if (!o) return { exitCode: 1, stderr: `Error from server (NotFound): deployments.apps "${words[1]}" not found\n` };
+    const patch = JSON.parse(patchText);
+    for (const change of patch.spec.template.spec.containers as any[]) {
+      const container = o.spec.template.spec.containers.find((c: any) => c.name === change.name);
+      const limit = change.resources?.limits?.memory;
+      container.resources = { ...container.resources, limits: limit === null ? undefined : { ...container.resources?.limits, memory: limit } };
+      if (limit === null) delete container.resources.limits;
+    }
+    return ok(`${resourceName(o.kind)}/${o.metadata.name} patched\n`);
+  }
+
+  /** The memory limit on the build-cloud pods' probe container, if any. */
+  probeLimit(): string | undefined {
+    const deployment = [...this.objects.values()].find((o) => o.kind === "Deployment");
+    return deployment?.spec.template.spec.containers.find((c: any) => c.name === "probe")?.resources?.limits?.memory;
   }
 
   /** The pod's node runs the program for real here, with /mnt/vol mapped to the shared test volume. */

@@ -16,6 +16,8 @@ import type { FakeCluster } from "./fakeCluster.js";
  * ../shared/reference/anka-and-etcd.md s3). Loopback only.
  */
 export interface AnkaStubs {
+  /** Whether the controller answers OK (a test turns it off to play a controller that lost etcd). */
+  controllerOk: () => boolean;
   readonly controllerPort: number;
   readonly registryPort: number;
   close(): Promise<void>;
@@ -28,9 +30,12 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<Serv
 }
 
 export async function ankaStubs(): Promise<AnkaStubs> {
+  const stubs = { controllerOk: () => true } as { controllerOk: () => boolean };
   const controller = await listen((req, res) => {
     res.setHeader("content-type", "application/json");
-    if (req.url === "/api/v1/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0", registry_status: "Running" } }));
+    if (req.url === "/api/v1/status" && !stubs.controllerOk())
+      res.writeHead(500).end(JSON.stringify({ status: "FAIL", message: "etcdserver: request timed out" }));
+    else if (req.url === "/api/v1/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0", registry_status: "Running" } }));
     else res.writeHead(404).end(JSON.stringify({ status: "FAIL", message: "not found" }));
   });
   const registry = await listen((req, res) => {
@@ -38,13 +43,13 @@ export async function ankaStubs(): Promise<AnkaStubs> {
     if (req.url === "/registry/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0" } }));
     else res.writeHead(404).end(JSON.stringify({ status: "FAIL", message: "not found" }));
   });
-  return {
+  return Object.assign(stubs, {
     controllerPort: (controller.address() as AddressInfo).port,
     registryPort: (registry.address() as AddressInfo).port,
     close: async () => {
       await Promise.all([controller, registry].map((s) => new Promise((r) => s.close(r))));
     },
-  };
+  });
 }
 
 /** A Mac with room to spare; ports are free unless a test says otherwise. */
@@ -54,7 +59,7 @@ export function macHostFacts(busyPorts: number[] = []): HostFacts {
 
 export interface Harness {
   readonly io: Io & { readonly stdout: string[]; readonly stderr: string[] };
-  readonly deps: CommandDeps;
+  deps: CommandDeps;
   readonly stateDir: string;
   readonly hostsFile: string;
   readonly state: StateStore;

@@ -1,0 +1,79 @@
+import { formatBytes } from "../../config/size.js";
+import { getList } from "../../kube/kubectl.js";
+import { largeTransferAnnotations } from "../../manifests/ingress.js";
+import { formatRate } from "../../push/progress.js";
+import { CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from "../../steps/ingress.js";
+import { sampleTemplate } from "../../template/sample.js";
+import type { Observation, ReproTools, Scenario } from "../scenario.js";
+import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../tools.js";
+
+const BUFFERING = "nginx.ingress.kubernetes.io/proxy-request-buffering";
+/** Where ingress-nginx spools request bodies: /tmp/nginx/client-body in the controller container (reference, Annotations). */
+const CLIENT_BODY_DIR = "/tmp/nginx/client-body";
+/** A stall after 100% longer than this, or a spool of at least half the largest file, counts as the symptom. */
+const STALL_SECONDS = 2;
+
+async function controllerPod(t: ReproTools): Promise<string | undefined> {
+  const pods = await getList(t.ctx, ["pods", "-n", INGRESS_NAMESPACE, "-l", CONTROLLER_SELECTOR]);
+  return pods.find((p) => p.status?.phase === "Running")?.metadata.name;
+}
+
+/** `du -sk` of the spool directory in the ingress controller pod, in bytes (0 when it is empty or absent). */
+async function spoolBytes(t: ReproTools, pod: string): Promise<number> {
+  const result = await t.ctx.run(t.ctx.kubectl("exec", "-n", INGRESS_NAMESPACE, pod, "--", "du", "-sk", CLIENT_BODY_DIR), { allowFailure: true, timeoutMs: 20_000 });
+  const kib = Number(result.stdout.trim().split(/\s+/)[0]);
+  return Number.isFinite(kib) ? kib * 1024 : 0;
+}
+
+async function pushAndWatch(t: ReproTools, seed: number): Promise<Observation> {
+  const pod = await controllerPod(t);
+  const template = sampleTemplate(t.options.size, seed);
+  const largest = Math.max(...template.files.map((f) => f.size));
+  let peak = 0;
+  let pushing = true;
+  // Sample the spool while the push runs; each look is one kubectl exec.
+  const sampler = (async () => {
+    while (pushing && pod) peak = Math.max(peak, await spoolBytes(t, pod));
+  })();
+  let result;
+  try {
+    result = await t.push({ to: ingressUrl(t.ctx), host: reproHost(t.ctx), template, attempts: 1 });
+  } finally {
+    pushing = false;
+    await sampler;
+  }
+  const stall = Math.max(...result.files.map((f) => f.answerSeconds));
+  const evidence = [
+    `after 100% of each file the client waited up to ${stall.toFixed(1)} s for the answer`,
+    pod ? `the ingress pod's ${CLIENT_BODY_DIR} peaked at ${formatBytes(peak)} (largest file ${formatBytes(largest)})` : "no ingress controller pod found to measure",
+    `throughput ${formatRate(result.bytesPerSecond)}`,
+  ];
+  const symptom = stall >= STALL_SECONDS || peak >= largest / 2;
+  return {
+    symptom,
+    summary: symptom
+      ? `the Ingress spooled the body before the registry saw it (stall ${stall.toFixed(1)} s after 100%, ${formatBytes(peak)} on the ingress pod's disk)`
+      : `the body streamed through (stall ${stall.toFixed(1)} s, ${formatBytes(peak)} spooled)`,
+    evidence,
+  };
+}
+
+export const scenario: Scenario = {
+  name: "ingress-request-buffering",
+  summary: "with request buffering on, the ingress spools the whole push to its disk first; off, it streams",
+  facts: [
+    "proxy-request-buffering defaults to on: nginx reads the whole body, spooling past 8 KiB to /tmp/nginx/client-body, then replays it; the client sees 100% and waits (../shared/reference/ingress-nginx.md, Annotations)",
+    "Veertu lists it as cause #1 of 'connection aborted' right after 100% in anka registry push (veertuinc/anka-docs, anka-registry-push-connection-aborted-100.md)",
+  ],
+  async setup(t) {
+    await applyReproIngress(t.ctx, { ...largeTransferAnnotations(t.ctx.config.ingress.timeoutSeconds), [BUFFERING]: "on" });
+    await waitReproRoute(t);
+  },
+  act: (t) => pushAndWatch(t, 511),
+  async fix(t) {
+    await applyReproIngress(t.ctx, { ...largeTransferAnnotations(t.ctx.config.ingress.timeoutSeconds), [BUFFERING]: "off" });
+    await waitReproRoute(t);
+  },
+  verify: (t) => pushAndWatch(t, 512),
+  restore: (t) => deleteReproIngress(t.ctx),
+};

@@ -1,0 +1,104 @@
+import { formatBytes, sizeToBytes } from "../../config/size.js";
+import { NAMES } from "../../manifests/names.js";
+import { formatRate } from "../../push/progress.js";
+import { sampleTemplate } from "../../template/sample.js";
+import { READ_CGROUP_MEMORY, memoryFigures, type MemoryFigures } from "../memory.js";
+import type { Observation, ReproTools, Scenario } from "../scenario.js";
+import { REPRO_MANAGER, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../tools.js";
+
+/**
+ * The limit goes on the registry and on the probe: the probe is what writes a pushed template to
+ * the shared volume here, so its cgroup is charged the page cache, as the registry's is for a real push.
+ */
+const LIMITED = ["registry", "probe"];
+
+function limitPatch(limit: string | null): string {
+  return JSON.stringify({ spec: { template: { spec: { containers: LIMITED.map((name) => ({ name, resources: { limits: { memory: limit } } })) } } } });
+}
+
+async function patchLimit(t: ReproTools, limit: string | null): Promise<void> {
+  await t.ctx.change(
+    t.ctx.kubectl("patch", "deployment", NAMES.buildCloud, "-n", t.ctx.config.namespace, "--type=strategic", `--field-manager=${REPRO_MANAGER}`, "-p", limitPatch(limit)),
+    { timeoutMs: 60_000 },
+  );
+  await waitBuildCloudReady(t);
+}
+
+async function probeMemory(t: ReproTools, pod: string): Promise<MemoryFigures | undefined> {
+  const result = await t.ctx.run(t.ctx.kubectl("exec", "-n", t.ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", READ_CGROUP_MEMORY), {
+    allowFailure: true,
+    timeoutMs: 20_000,
+  });
+  try {
+    const { stat, usage } = JSON.parse(result.stdout) as { stat: string | null; usage: string | null };
+    return stat && usage ? memoryFigures(stat, usage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function pushAndWatch(t: ReproTools, seed: number, limit: string | undefined): Promise<Observation> {
+  const before = restartsOf(await buildCloudPodObjects(t.ctx));
+  const pods = before.map((p) => p.pod);
+  let peak: MemoryFigures | undefined;
+  let pushing = true;
+  const sampler = (async () => {
+    while (pushing)
+      for (const pod of pods) {
+        const m = await probeMemory(t, pod);
+        if (m && (!peak || m.workingSet > peak.workingSet)) peak = m;
+      }
+  })();
+  let pushError: Error | undefined;
+  let rate = 0;
+  try {
+    rate = (await t.push({ to: await probeLoadBalancerUrl(t.ctx), template: sampleTemplate(t.options.size, seed), attempts: 1 })).bytesPerSecond;
+  } catch (error) {
+    pushError = error as Error;
+  } finally {
+    pushing = false;
+    await sampler;
+  }
+  const after = restartsOf(await buildCloudPodObjects(t.ctx));
+  const restarted = after.filter((a) => a.restarts > (before.find((b) => b.pod === a.pod)?.restarts ?? 0));
+  // Only terminations behind a restart seen during this push; older ones are history.
+  const oomKilled = restarted.flatMap((a) => a.lastTerminations.filter((r) => r.includes("OOMKilled")).map((r) => `${a.pod} ${r}`));
+  const evidence = [
+    `restarts during the push: ${restarted.length ? restarted.map((r) => `${r.pod} (${r.restarts})`).join(", ") : "none"}`,
+    `last terminations: ${oomKilled.length ? oomKilled.join("; ") : "no OOMKilled"}`,
+    peak
+      ? `peak working set ${formatBytes(peak.workingSet)}${limit ? ` of a ${limit} limit` : ""}; page cache ${formatBytes(peak.pageCache)}, anon ${formatBytes(peak.anon)} (cgroup ${peak.cgroup}; working set = usage - inactive_file)`
+      : "no cgroup memory figures could be read",
+    pushError ? `the push failed: ${pushError.message}` : `the push completed at ${formatRate(rate)}`,
+  ];
+  const symptom = restarted.length > 0 || oomKilled.length > 0 || pushError !== undefined;
+  const nearLimit = peak && limit ? peak.workingSet >= 0.9 * sizeToBytes(limit) : false;
+  return {
+    symptom,
+    summary: symptom
+      ? `the limited containers restarted or the push failed`
+      : nearLimit
+        ? `the kernel reclaimed page cache and kept the working set under the limit, with no restart (kubernetes#43916 describes node-level eviction on a loaded node, not this)`
+        : `memory stayed well under ${limit ?? "any limit"} and nothing restarted`,
+    evidence,
+  };
+}
+
+export const scenario: Scenario = {
+  name: "registry-memory-limit",
+  summary: "a memory limit on the registry plus a large push: restarts, OOMKilled and page-cache figures; without the limit the same push is clean",
+  facts: [
+    "kubelet counts active page cache in the working set (usage - inactive_file), so file I/O inflates it (kubernetes/kubernetes#43916; google/cadvisor setMemoryStats)",
+    "page cache is charged to the cgroup that caused it (docs.kernel.org cgroup-v2, Memory Ownership)",
+    "Veertu: put no memory limit on the registry; it restarts or is rescheduled mid-transfer (seed FAQ)",
+  ],
+  async setup(t) {
+    await patchLimit(t, t.options.memoryLimit);
+  },
+  act: (t) => pushAndWatch(t, 531, t.options.memoryLimit),
+  async fix(t) {
+    await patchLimit(t, null);
+  },
+  verify: (t) => pushAndWatch(t, 532, undefined),
+  restore: (t) => reapplyLab(t),
+};

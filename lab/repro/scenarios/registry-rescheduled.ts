@@ -1,0 +1,78 @@
+import { PROBE } from "../../manifests/probe.js";
+import { PushError } from "../../push/client.js";
+import { sampleTemplate } from "../../template/sample.js";
+import { notYet, ready, waitFor } from "../../wait.js";
+import type { Observation, ReproTools, Scenario } from "../scenario.js";
+import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../tools.js";
+
+/** Constant programs for `node -e` in a probe container; paths arrive as argv. */
+const LIST_PARTIALS = "const fs=require('fs');try{process.stdout.write(fs.readdirSync(process.argv[1]).join('\\n'))}catch{}";
+const EXISTS = "process.stdout.write(require('fs').existsSync(process.argv[1])?'yes':'no')";
+
+async function inProbe(t: ReproTools, pod: string, program: string, ...args: string[]): Promise<string> {
+  return (await t.ctx.run(t.ctx.kubectl("exec", "-n", t.ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", program, ...args), { timeoutMs: 60_000 })).stdout;
+}
+
+async function runningPods(t: ReproTools): Promise<string[]> {
+  return (await buildCloudPodObjects(t.ctx)).filter((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
+}
+
+export const scenario: Scenario = {
+  name: "registry-rescheduled",
+  summary: "delete the registry pod in the middle of a push: the client sees it, nothing partial is committed, the retry lands on the surviving replica",
+  facts: [
+    "a registry hitting its limits may be rescheduled mid-transfer (seed FAQ); both replicas share one volume, so the other can take the retry",
+    "the probe commits a file only by atomic rename after size and sha256 match; a broken body leaves only a temp file in .partial/",
+  ],
+  async setup(t) {
+    const pods = await runningPods(t);
+    if (pods.length < 2) throw new Error(`${pods.length} build-cloud pod(s) running; this needs 2 (buildCloud.replicas)`);
+    t.memo.pods = pods;
+  },
+  async act(t): Promise<Observation> {
+    const pods = t.memo.pods as string[];
+    const template = sampleTemplate(t.options.size, 541);
+    t.memo.template = template;
+    const pushing = t.push({ to: await probeLoadBalancerUrl(t.ctx), template, attempts: 1 }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    // The receiving pod names its temp file; delete that pod while the body is arriving.
+    const victim = await waitFor(
+      "a push to be in flight",
+      async () => {
+        const partials = (await inProbe(t, pods[0]!, LIST_PARTIALS, `${PROBE.dataDir}/.partial`)).split("\n").filter(Boolean);
+        const pod = pods.find((p) => partials.some((f) => f.startsWith(`${p}-`)));
+        return pod ? ready(pod) : notYet("no partial file yet");
+      },
+      { ...t.ctx.options.waits, intervalMs: 250, signal: t.ctx.options.signal },
+    );
+    await t.ctx.change(t.ctx.kubectl("delete", "pod", victim, "-n", t.ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
+    t.memo.victim = victim;
+    const error = await pushing;
+    const survivor = pods.find((p) => p !== victim)!;
+    const committed = await Promise.all(template.files.map((f) => inProbe(t, survivor, EXISTS, `${PROBE.dataDir}/files/${template.name}/${f.path}`)));
+    const partialCommits = template.files.filter((_, i) => committed[i] === "yes").length;
+    const evidence = [`deleted ${victim} while it received the push; ${survivor} survived`, error ? `the client saw: ${error.message}` : "the client saw no failure"];
+    return {
+      symptom: error instanceof PushError,
+      summary: error ? `the push failed when ${victim} went away` : `the push finished before ${victim} went away`,
+      evidence: [...evidence, `files committed before the failure: ${partialCommits} of ${template.files.length} (each one whole and verified; the broken one not at all)`],
+    };
+  },
+  async fix() {
+    // The remedy is the retry itself: the LoadBalancer sends it to a replica that is up.
+  },
+  async verify(t): Promise<Observation> {
+    const result = await t.push({ to: await probeLoadBalancerUrl(t.ctx), template: t.memo.template as never, attempts: 5, backoffMs: 2000 });
+    const pods = [...new Set(result.files.map((f) => f.pod))];
+    return {
+      symptom: false,
+      summary: `the retry through the LoadBalancer completed on ${pods.join(", ")}`,
+      evidence: [`${result.files.length} files stored and verified by sha256; ${t.memo.victim as string} was deleted`],
+    };
+  },
+  async restore(t) {
+    await waitBuildCloudReady(t);
+  },
+};
