@@ -1,10 +1,11 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus, type ServiceHealth } from "./anka/status.js";
 import type { LabContext } from "./context.js";
+import { etcdClusterHealth } from "./kube/exec.js";
 import { getList, getOne, summarizePod, type PodSummary } from "./kube/kubectl.js";
-import { NAMES, selectorFor } from "./manifests/names.js";
+import { NAMES, selectorString } from "./manifests/names.js";
 import { clusterState, type ClusterState } from "./minikube/minikube.js";
 import { tunnelStatus, type TunnelStatus } from "./minikube/tunnel.js";
-import { healthyMembers, loadBalancerAddress, serviceUrls } from "./steps/waits.js";
+import { loadBalancerAddress, serviceUrls } from "./steps/waits.js";
 
 export interface ComponentStatus {
   readonly name: string;
@@ -24,24 +25,16 @@ export interface LabStatus {
   readonly healthy: boolean;
 }
 
-const selector = (component: string) =>
-  Object.entries(selectorFor(component))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 async function component(ctx: LabContext, kind: string, name: string, desired: number): Promise<ComponentStatus> {
   const object = await getOne(ctx, [kind, name, "-n", ctx.config.namespace]);
-  const pods = (await getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selector(name)])).map(summarizePod);
+  const pods = (await getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(name)])).map(summarizePod);
   return { name, ready: object?.status?.readyReplicas ?? 0, desired, pods };
 }
 
 async function etcdHealth(ctx: LabContext): Promise<ServiceHealth> {
-  const result = await ctx.run(
-    ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-0`, "-c", "etcd", "--", "etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health", "--cluster"),
-    { allowFailure: true, timeoutMs: 30_000 },
-  );
-  const healthy = healthyMembers(result.stdout);
-  return { ok: result.exitCode === 0 && healthy === ctx.config.etcd.replicas, detail: `${healthy}/${ctx.config.etcd.replicas} members healthy` };
+  const { healthy, exitCode } = await etcdClusterHealth(ctx);
+  return { ok: exitCode === 0 && healthy === ctx.config.etcd.replicas, detail: `${healthy}/${ctx.config.etcd.replicas} members healthy` };
 }
 
 /** Everything lab:status shows, gathered read-only. */

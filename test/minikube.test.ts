@@ -4,7 +4,7 @@ import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
 import { clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
 import { appliedCount } from "../lab/steps/apply.js";
 import { chooseRenderer } from "../lab/steps/step.js";
-import { healthyMembers } from "../lab/steps/waits.js";
+import { healthyMembers } from "../lab/kube/exec.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 

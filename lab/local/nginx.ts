@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { notYet, ready, waitFor } from "../wait.js";
 import { freePort } from "./ports.js";
+import { stopChild } from "./process.js";
 
 /**
  * Debian's nginx configured like ingress-nginx in front of the registry, with the directives from
@@ -109,11 +110,8 @@ export async function startNginx(profile: NginxProfile, upstreamPort: number, ti
     dir,
     errorLog: () => readFileSync(join(dir, "error.log"), "utf8"),
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGQUIT");
-        await exited;
-      }
+      // SIGQUIT: nginx's graceful shutdown.
+      await stopChild(child, "SIGQUIT");
       rmSync(dir, { recursive: true, force: true });
     },
   };

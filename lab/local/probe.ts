@@ -6,6 +6,7 @@ import { notYet, ready, waitFor } from "../wait.js";
 import { renderManifests } from "../render.js";
 import { loadConfig } from "../config/load.js";
 import { freePort } from "./ports.js";
+import { stopChild } from "./process.js";
 
 export interface RunningProbe {
   readonly url: string;
@@ -56,11 +57,7 @@ export async function startProbe(options: { maxBytes?: number; pod?: string; vol
     port,
     root,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await stopChild(child, "SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -38,6 +38,13 @@ export function selectorFor(component: string): Record<string, string> {
   return { "app.kubernetes.io/name": component, "app.kubernetes.io/part-of": PART_OF };
 }
 
+/** selectorFor as a kubectl -l argument. */
+export function selectorString(component: string): string {
+  return Object.entries(selectorFor(component))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
 export const LAB_SELECTOR = `app.kubernetes.io/part-of=${PART_OF}`;
 
 const CLUSTER_DOMAIN = "cluster.local";

@@ -1,7 +1,7 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import type { LabContext } from "../context.js";
 import { getList, getOne, summarizePod } from "../kube/kubectl.js";
-import { labelsFor, NAMES, LAB_SELECTOR, selectorFor } from "../manifests/names.js";
+import { labelsFor, NAMES, LAB_SELECTOR, selectorString } from "../manifests/names.js";
 import { PROBE } from "../manifests/probe.js";
 import { toYamlDocuments } from "../manifests/yaml.js";
 import { applyStep } from "../steps/apply.js";
@@ -91,10 +91,6 @@ export async function waitEtcdQuorum(t: ReproTools): Promise<void> {
   await etcdQuorumStep.run(t.ctx, silent);
 }
 
-const selector = (component: string) =>
-  Object.entries(selectorFor(component))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 export interface PodRestarts {
   readonly pod: string;
@@ -115,15 +111,7 @@ export function restartsOf(pods: readonly any[]): PodRestarts[] {
 }
 
 export async function buildCloudPodObjects(ctx: LabContext): Promise<any[]> {
-  return getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selector(NAMES.buildCloud)]);
-}
-
-export async function etcdctl(ctx: LabContext, member: number, ...args: string[]): Promise<string> {
-  const result = await ctx.run(
-    ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-${member}`, "-c", "etcd", "--", "etcdctl", "--endpoints=http://127.0.0.1:2379", ...args),
-    { timeoutMs: 60_000 },
-  );
-  return result.stdout;
+  return getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(NAMES.buildCloud)]);
 }
 
 export async function statefulSetReady(ctx: LabContext, name: string): Promise<number> {

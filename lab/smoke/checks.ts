@@ -1,11 +1,12 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../anka/status.js";
 import type { LabContext } from "../context.js";
+import { etcdClusterHealth, etcdctl, nodeInProbe } from "../kube/exec.js";
 import { getList } from "../kube/kubectl.js";
-import { NAMES, selectorFor } from "../manifests/names.js";
+import { NAMES, selectorString } from "../manifests/names.js";
 import { PROBE } from "../manifests/probe.js";
 import { pushTemplate, type PushResult } from "../push/client.js";
 import { formatRate } from "../push/progress.js";
-import { loadBalancerAddress, healthyMembers } from "../steps/waits.js";
+import { loadBalancerAddress } from "../steps/waits.js";
 import { sampleTemplate, type SampleTemplate } from "../template/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
 
@@ -26,10 +27,6 @@ export interface SmokeOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-const selector = (component: string) =>
-  Object.entries(selectorFor(component))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 /**
  * Small programs run with `node -e` inside the probe containers (the one image in the pod with a
@@ -41,26 +38,12 @@ const NODE_SHA256 =
   "const h=require('crypto').createHash('sha256');require('fs').createReadStream(process.argv[1]).on('data',d=>h.update(d)).on('end',()=>process.stdout.write(h.digest('hex')))";
 
 export async function buildCloudPods(ctx: LabContext): Promise<string[]> {
-  return (await getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selector(NAMES.buildCloud)]))
+  return (await getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(NAMES.buildCloud)]))
     .filter((p) => p.status?.phase === "Running")
     .map((p) => p.metadata.name)
     .sort();
 }
 
-async function inProbe(ctx: LabContext, pod: string, program: string, ...args: string[]): Promise<string> {
-  const result = await ctx.run(ctx.kubectl("exec", "-n", ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", program, ...args), {
-    timeoutMs: 300_000,
-  });
-  return result.stdout;
-}
-
-async function etcdctl(ctx: LabContext, member: number, ...args: string[]): Promise<string> {
-  const result = await ctx.run(
-    ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-${member}`, "-c", "etcd", "--", "etcdctl", "--endpoints=http://127.0.0.1:2379", ...args),
-    { timeoutMs: 60_000 },
-  );
-  return result.stdout;
-}
 
 export async function statusChecks(ctx: LabContext): Promise<CheckOutcome[]> {
   const controllerIp = await loadBalancerAddress(ctx, NAMES.controllerService);
@@ -79,16 +62,12 @@ export async function statusChecks(ctx: LabContext): Promise<CheckOutcome[]> {
 
 /** etcd: every member healthy, and a key put through etcd-0 read back through etcd-1. */
 export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutcome> {
-  const health = await ctx.run(
-    ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-0`, "-c", "etcd", "--", "etcdctl", "--endpoints=http://127.0.0.1:2379", "endpoint", "health", "--cluster"),
-    { allowFailure: true, timeoutMs: 60_000 },
-  );
-  const healthy = healthyMembers(health.stdout);
+  const { healthy } = await etcdClusterHealth(ctx);
   if (healthy !== ctx.config.etcd.replicas) return { name: "etcd quorum and put/get", ok: false, detail: `${healthy}/${ctx.config.etcd.replicas} members healthy` };
   const key = `/anka-lab/smoke/${id}`;
-  await etcdctl(ctx, 0, "put", key, id);
-  const value = (await etcdctl(ctx, 1, "get", key, "--print-value-only")).trim();
-  await etcdctl(ctx, 0, "del", key);
+  await etcdctl(ctx, 0, ["put", key, id]);
+  const value = (await etcdctl(ctx, 1, ["get", key, "--print-value-only"])).stdout.trim();
+  await etcdctl(ctx, 0, ["del", key]);
   return {
     name: "etcd quorum and put/get",
     ok: value === id,
@@ -100,8 +79,8 @@ export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutco
 export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: string[]): Promise<CheckOutcome> {
   if (pods.length < 2) return { name: "registries share one volume", ok: false, detail: `${pods.length} build-cloud pod(s) running; need 2` };
   const path = `${PROBE.dataDir}/smoke/${id}.txt`;
-  await inProbe(ctx, pods[0]!, NODE_WRITE, path, `written by ${pods[0]}`);
-  const seen = await inProbe(ctx, pods[1]!, NODE_READ, path);
+  await nodeInProbe(ctx, pods[0]!, NODE_WRITE, path, `written by ${pods[0]}`);
+  const seen = await nodeInProbe(ctx, pods[1]!, NODE_READ, path);
   return {
     name: "registries share one volume",
     ok: seen === `written by ${pods[0]}`,
@@ -113,7 +92,7 @@ export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: strin
 async function verifyOnOtherReplica(ctx: LabContext, template: SampleTemplate, result: PushResult, pods: string[]): Promise<string | undefined> {
   for (const file of result.files) {
     const other = pods.find((p) => p !== file.pod) ?? pods[0]!;
-    const sha = (await inProbe(ctx, other, NODE_SHA256, `${PROBE.dataDir}/files/${template.name}/${file.path}`)).trim();
+    const sha = (await nodeInProbe(ctx, other, NODE_SHA256, `${PROBE.dataDir}/files/${template.name}/${file.path}`)).trim();
     if (sha !== file.sha256) return `${file.path}: ${other} reads sha256 ${sha.slice(0, 16)}…, pushed ${file.sha256.slice(0, 16)}…`;
   }
   return undefined;

@@ -1,16 +1,13 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../anka/status.js";
 import type { LabContext } from "../context.js";
 import { DiagnosedError, diagnosePods } from "../diagnose.js";
+import { etcdClusterHealth } from "../kube/exec.js";
 import { getOne } from "../kube/kubectl.js";
 import { ensureTunnel, tunnelStatus } from "../minikube/tunnel.js";
-import { ETCD_PORTS, NAMES, selectorFor } from "../manifests/names.js";
+import { NAMES, selectorString } from "../manifests/names.js";
 import { notYet, ready, waitFor, WaitTimeoutError, type Probe } from "../wait.js";
 import type { Step, StepReport } from "./step.js";
 
-const selectorText = (component: string) =>
-  Object.entries(selectorFor(component))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 /** Waits on a probe; on timeout, diagnoses the pods behind `component` and names the next step. */
 async function waitDiagnosed<T>(
@@ -29,18 +26,13 @@ async function waitDiagnosed<T>(
     return await waitFor(what, probe, { ...ctx.options.waits, signal: ctx.options.signal, onRetry: (r) => report.output(`waiting: ${r}`) });
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
-    const diagnosis = await diagnosePods(ctx, selectorText(component), { loadBalancerPending: extra.loadBalancerPending?.() ?? false });
+    const diagnosis = await diagnosePods(ctx, selectorString(component), { loadBalancerPending: extra.loadBalancerPending?.() ?? false });
     throw new DiagnosedError(
       error.message,
       diagnosis,
-      `kubectl --context ${ctx.kubeContext} -n ${ctx.config.namespace} describe pods -l ${selectorText(component)}; then npm run lab:up again`,
+      `kubectl --context ${ctx.kubeContext} -n ${ctx.config.namespace} describe pods -l ${selectorString(component)}; then npm run lab:up again`,
     );
   }
-}
-
-/** `etcdctl endpoint health --cluster` prints "<url> is healthy: successfully committed proposal: took = …" per member. */
-export function healthyMembers(stdout: string): number {
-  return stdout.split("\n").filter((l) => / is healthy: /.test(l)).length;
 }
 
 export const etcdQuorumStep: Step = {
@@ -52,13 +44,8 @@ export const etcdQuorumStep: Step = {
       const sts = await getOne(ctx, ["statefulset", NAMES.etcd, "-n", ctx.config.namespace]);
       const readyCount = sts?.status?.readyReplicas ?? 0;
       if (readyCount < want) return notYet(`${readyCount}/${want} etcd pods Ready`);
-      // The release images ship etcdctl (Veertu's chart uses it as an exec probe).
-      const health = await ctx.run(
-        ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-0`, "-c", "etcd", "--", "etcdctl", `--endpoints=http://127.0.0.1:${ETCD_PORTS.client}`, "endpoint", "health", "--cluster"),
-        { allowFailure: true, timeoutMs: 30_000 },
-      );
-      const healthy = healthyMembers(health.stdout);
-      return health.exitCode === 0 && healthy === want ? ready(true) : notYet(`${healthy}/${want} members healthy (etcdctl exit ${health.exitCode})`);
+      const { healthy, exitCode } = await etcdClusterHealth(ctx);
+      return exitCode === 0 && healthy === want ? ready(true) : notYet(`${healthy}/${want} members healthy (etcdctl exit ${exitCode})`);
     });
     report.output(`${want}/${want} members healthy`);
   },

@@ -3,7 +3,8 @@ import { NAMES } from "../../manifests/names.js";
 import { loadBalancerAddress } from "../../steps/waits.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { etcdctl, reapplyLab, statefulSetReady, waitEtcdQuorum } from "../tools.js";
+import { etcdctl } from "../../kube/exec.js";
+import { reapplyLab, statefulSetReady, waitEtcdQuorum } from "../tools.js";
 
 const KEY = "/anka-lab/repro/etcd-quorum";
 
@@ -33,7 +34,7 @@ export const scenario: Scenario = {
     "the controller keeps all its state in etcd (Veertu HA docs); a member restarting with its volume rejoins and catches up",
   ],
   async setup(t) {
-    await etcdctl(t.ctx, 0, "put", KEY, "written-before-the-outage");
+    await etcdctl(t.ctx, 0, ["put", KEY, "written-before-the-outage"]);
   },
   async act(t): Promise<Observation> {
     const url = await controllerUrl(t);
@@ -62,7 +63,7 @@ export const scenario: Scenario = {
     await waitEtcdQuorum(t);
   },
   async verify(t): Promise<Observation> {
-    const value = (await etcdctl(t.ctx, t.ctx.config.etcd.replicas - 1, "get", KEY, "--print-value-only")).trim();
+    const value = (await etcdctl(t.ctx, t.ctx.config.etcd.replicas - 1, ["get", KEY, "--print-value-only"])).stdout.trim();
     const status = await ankaStatus(await controllerUrl(t));
     return {
       symptom: value !== "written-before-the-outage" || !status.ok,
@@ -72,6 +73,6 @@ export const scenario: Scenario = {
   },
   async restore(t) {
     await reapplyLab(t);
-    await etcdctl(t.ctx, 0, "del", KEY).catch(() => "");
+    await etcdctl(t.ctx, 0, ["del", KEY], { allowFailure: true });
   },
 };

@@ -1,3 +1,4 @@
+import { nodeInProbe } from "../../kube/exec.js";
 import { PROBE } from "../../manifests/probe.js";
 import { PushError } from "../../push/client.js";
 import { sampleTemplate } from "../../template/sample.js";
@@ -9,9 +10,7 @@ import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from 
 const LIST_PARTIALS = "const fs=require('fs');try{process.stdout.write(fs.readdirSync(process.argv[1]).join('\\n'))}catch{}";
 const EXISTS = "process.stdout.write(require('fs').existsSync(process.argv[1])?'yes':'no')";
 
-async function inProbe(t: ReproTools, pod: string, program: string, ...args: string[]): Promise<string> {
-  return (await t.ctx.run(t.ctx.kubectl("exec", "-n", t.ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", program, ...args), { timeoutMs: 60_000 })).stdout;
-}
+const inProbe = (t: ReproTools, pod: string, program: string, ...args: string[]) => nodeInProbe(t.ctx, pod, program, ...args);
 
 async function runningPods(t: ReproTools): Promise<string[]> {
   return (await buildCloudPodObjects(t.ctx)).filter((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
