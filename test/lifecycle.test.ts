@@ -86,6 +86,24 @@ describe("lab:up", () => {
     expect(lab.io.stderr.join("\n")).toMatch(/minikube: minikube is not installed\s+fix: brew install minikube/);
   });
 
+  it("reports a failed command with the pasteable command, its exit code and output, and records the step", async () => {
+    // What the API server answers while ingress-nginx's admission webhook is not Ready (minikube #13799).
+    cluster.runner.failWhen((argv) => argv[3] === "apply", {
+      exitCode: 1,
+      stderr:
+        'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "validate.nginx.ingress.kubernetes.io": failed to call webhook: Post "https://ingress-nginx-controller-admission.ingress-nginx.svc:443/networking/v1/ingresses?timeout=10s": dial tcp 10.96.31.7:443: connect: connection refused\n',
+    }, 1);
+    expect(await up()).toBe(1);
+    const err = lab.io.stderr.join("\n");
+    expect(err).toContain("anka-lab: failed: kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts --prune -l app.kubernetes.io/part-of=anka-lab");
+    expect(err).toContain("exit code 1");
+    expect(err).toContain('failed calling webhook "validate.nginx.ingress.kubernetes.io"');
+    expect(err).toContain("next: see the kubectl output above");
+    expect(lab.state.read()).toMatchObject({ stoppedAt: "apply", steps: { apply: "failed" } });
+    // The failure was scripted once: the next run applies and finishes.
+    expect(await up()).toBe(0);
+  });
+
   it("prints a diagnosis when a pod never becomes Ready", async () => {
     cluster.stuck = {
       component: "anka-build-cloud",

@@ -1,6 +1,8 @@
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes, parseSize } from "../config/size.js";
-import { pushTemplate } from "../push/client.js";
+import { Listr } from "listr2";
+import { pushTemplate, type PushResult } from "../push/client.js";
+import { chooseRenderer, type RendererChoice } from "../steps/step.js";
 import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
 import { sampleTemplate } from "../template/sample.js";
 
@@ -47,37 +49,50 @@ export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
   return { to: url.toString().replace(/\/$/, ""), size, seed };
 }
 
-export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; tty?: boolean } = {}): Promise<number> {
+export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {
   const { to, size, seed } = parsePushArgs(args.values);
   const template = sampleTemplate(size, seed);
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error("interrupted"));
   if (!deps.signal) process.once("SIGINT", onSigint);
-  // A terminal gets a fresh line often; logs get one every 5 s.
-  const every = (deps.tty ?? process.stderr.isTTY) ? 500 : 5000;
-  let last = 0;
+  const renderer = deps.renderer ?? chooseRenderer(process.stderr);
+  // A terminal redraws often; CI logs get a line every 5 s.
+  const every = renderer === "default" ? 250 : 5000;
+  let result: PushResult | undefined;
   try {
-    io.err(`pushing ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`);
-    const result = await pushTemplate({
-      to,
-      template,
-      signal: deps.signal ?? controller.signal,
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - last >= every || p.totalBytes === p.totalSize) {
-          last = now;
-          io.err(formatProgress(p));
-        }
-      },
-      onRetry: (file, attempt, error) => io.err(`retrying ${file} (attempt ${attempt + 1}): ${error.message}`),
-    });
-    if (args.values.json) io.out(JSON.stringify({ to, template: template.name, ...result }, null, 2));
-    else {
-      for (const f of result.files) io.out(`  ✓ ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256.slice(0, 16)}…  stored by ${f.pod}${f.attempts > 1 ? `  (${f.attempts} attempts)` : ""}`);
-      io.out(`pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}, every sha256 verified by the probe`);
-    }
-    return 0;
+    await new Listr(
+      [
+        {
+          title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
+          task: async (_: unknown, task: any) => {
+            let last = 0;
+            result = await pushTemplate({
+              to,
+              template,
+              signal: deps.signal ?? controller.signal,
+              onProgress: (p) => {
+                const now = Date.now();
+                if (now - last >= every || p.totalBytes === p.totalSize) {
+                  last = now;
+                  task.output = formatProgress(p);
+                }
+              },
+              onRetry: (file, attempt, error) => (task.output = `retrying ${file} (attempt ${attempt + 1}): ${error.message}`),
+            });
+            task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
+          },
+        },
+      ],
+      { renderer, fallbackRenderer: "simple", registerSignalListeners: false, rendererOptions: { persistentOutput: true }, exitOnError: true } as never,
+    ).run();
   } finally {
     process.off("SIGINT", onSigint);
   }
+  const done = result!;
+  if (args.values.json) io.out(JSON.stringify({ to, template: template.name, ...done }, null, 2));
+  else {
+    for (const f of done.files) io.out(`  ✓ ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256.slice(0, 16)}…  stored by ${f.pod}${f.attempts > 1 ? `  (${f.attempts} attempts)` : ""}`);
+    io.out(`pushed ${formatBytes(done.bytes)} in ${formatDuration(done.seconds)}: ${formatRate(done.bytesPerSecond)}, every sha256 verified by the probe`);
+  }
+  return 0;
 }

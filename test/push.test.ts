@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand, type Io } from "../lab/cli/command.js";
+import { pushCommand, pushSpec } from "../lab/commands/push.js";
+import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { freePort } from "../lab/local/ports.js";
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { out: (t) => stdout.push(t), err: (t) => stderr.push(t), env: {}, stdout, stderr };
+}
+
+const push = (io: Io, ...argv: string[]) => runCommand(pushSpec, (args, i) => pushCommand(args, i, { renderer: "silent" }), argv, io);
+
+describe("lab:push", () => {
+  let probe: RunningProbe;
+  beforeAll(async () => {
+    probe = await startProbe();
+  });
+  afterAll(async () => probe?.stop());
+
+  it("pushes a sample to a probe and lists each verified file", async () => {
+    const io = capture();
+    expect(await push(io, "--to", probe.url, "--size", "6Mi", "--seed", "3")).toBe(0);
+    expect(io.stdout.slice(0, 4).map((l) => l.trim().split("  ")[0])).toEqual([
+      "✓ anka-lab-sample-3-6291456.yaml",
+      "✓ nvram",
+      "✓ images/layer-0.ank",
+      "✓ state_files/suspend.ank",
+    ]);
+    expect(io.stdout.at(-1)).toMatch(/^pushed 6\.0 MiB in \d+s: [\d.]+ MB\/s, every sha256 verified by the probe$/);
+  });
+
+  it.each([
+    [["--size", "1Gi"], "anka-lab: --to URL is required, e.g. --to http://127.0.0.1:8087"],
+    [["--to", "127.0.0.1:8087"], "anka-lab: --to 127.0.0.1:8087: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
+    [["--to", "ftp://127.0.0.1:8087"], "anka-lab: --to ftp://127.0.0.1:8087: only http:// and https:// URLs are supported"],
+    [["--to", "not a url"], "anka-lab: --to not a url: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
+    [["--to", "http://127.0.0.1:1", "--size", "12"], "anka-lab: --size 12: use a size of at least 1Mi, e.g. 4Gi or 512Mi"],
+    [["--to", "http://127.0.0.1:1", "--seed", "x"], "anka-lab: --seed x: use a whole number, e.g. --seed 7"],
+  ])("refuses %j in one line", async (argv, line) => {
+    const io = capture();
+    expect(await push(io, ...argv)).toBe(2);
+    expect(io.stderr).toEqual([line]);
+  });
+
+  it("explains an unreachable URL after its retries", async () => {
+    const io = capture();
+    const port = await freePort();
+    expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "1Mi")).toBe(1);
+    expect(io.stderr.at(-1)).toMatch(new RegExp(`nothing listens at 127\\.0\\.0\\.1:${port}: is the lab up and its tunnel running \\(npm run lab:status\\)\\? \\(after 3 attempts\\)$`));
+  }, 30_000);
+});
