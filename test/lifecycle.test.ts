@@ -31,7 +31,7 @@ describe("lab:up", () => {
     expect(await up()).toBe(0);
     const start = cluster.runner.callsOf("minikube", "start")[0]!.argv;
     expect(start).toEqual([
-      "minikube", "start", "-p", "anka-lab", "--driver=docker", "--cpus=4", "--memory=6144mb", "--disk-size=40960mb",
+      "minikube", "start", "-p", "anka-lab", "--driver=docker", "--cpus=4", "--memory=6144m", "--disk-size=40960mb",
       "--kubernetes-version=v1.35.1", "--container-runtime=docker", "--ports=127.0.0.1:8080:80", "--keep-context",
     ]);
     expect(cluster.runner.callsOf("minikube", "addons", "enable", "ingress")).toHaveLength(1);
@@ -173,7 +173,7 @@ describe("lab:up", () => {
     const plan = lab.io.stdout.join("\n").replaceAll(lab.stateDir, "<state>");
     expect(plan).toMatchInlineSnapshot(`
       "Plan (--dry-run; nothing was changed):
-        1. minikube start -p anka-lab --driver=docker --cpus=4 --memory=6144mb --disk-size=40960mb --kubernetes-version=v1.35.1 --container-runtime=docker --ports=127.0.0.1:8080:80 --keep-context
+        1. minikube start -p anka-lab --driver=docker --cpus=4 --memory=6144m --disk-size=40960mb --kubernetes-version=v1.35.1 --container-runtime=docker --ports=127.0.0.1:8080:80 --keep-context
         2. kubectl config set-context anka-lab --namespace=anka
         3. minikube addons enable ingress -p anka-lab
         4. wait for pods -n ingress-nginx -l app.kubernetes.io/component=controller to be Ready

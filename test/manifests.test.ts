@@ -119,6 +119,11 @@ describe("rendered topology", () => {
     expect((objects.find((o) => o.kind === "PodDisruptionBudget") as any).spec.minAvailable).toBe(3);
   });
 
+  it("labels every object part-of anka-lab, since lab:up's apply --prune -l only applies what matches", () => {
+    const unlabelled = renderedObjects().filter((o) => o.metadata.labels?.["app.kubernetes.io/part-of"] !== "anka-lab");
+    expect(unlabelled.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
   it("renders byte-identical text twice", () => {
     const a = renderManifests(defaultConfig()).files;
     const b = renderManifests(defaultConfig()).files;

@@ -52,7 +52,7 @@ describe("profile drift", () => {
     ]);
   });
   it("starts with what the drift check compares", () => {
-    expect(startArgv(config)).toEqual(expect.arrayContaining(["--cpus=4", "--memory=6144mb", "--ports=127.0.0.1:8080:80", "--container-runtime=docker"]));
+    expect(startArgv(config)).toEqual(expect.arrayContaining(["--cpus=4", "--memory=6144m", "--ports=127.0.0.1:8080:80", "--container-runtime=docker"]));
   });
 });
 

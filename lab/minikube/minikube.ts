@@ -87,7 +87,8 @@ export function startArgv(config: LabConfig): string[] {
     config.profile,
     `--driver=${config.minikube.driver}`,
     `--cpus=${config.minikube.cpus}`,
-    `--memory=${memoryMegabytes(config)}mb`,
+    // <n>[b|k|m|g], m = MiB (../shared/reference/minikube.md s1).
+    `--memory=${memoryMegabytes(config)}m`,
     `--disk-size=${diskMegabytes(config)}mb`,
     `--kubernetes-version=${withV(config.minikube.kubernetesVersion)}`,
     `--container-runtime=${config.minikube.containerRuntime}`,
