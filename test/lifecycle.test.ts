@@ -186,6 +186,16 @@ describe("lab:up", () => {
     `);
   });
 
+  it("still plans with --dry-run before minikube is installed, naming where a real run would stop", async () => {
+    cluster.minikubeInstalled = false;
+    expect(await up("--dry-run")).toBe(0);
+    expect(mutations()).toEqual([]);
+    const plan = lab.io.stdout.join("\n");
+    expect(plan).toContain("1. preflight would stop a real run: minikube: minikube is not installed (fix: brew install minikube (or brew bundle in this repo))");
+    expect(plan).toContain("2. minikube start -p anka-lab --driver=docker");
+    expect(plan).toContain("wait for the controller and registry status endpoints through their LoadBalancers");
+  });
+
   it("runs on an existing context without any minikube command", async () => {
     cluster.contexts.set("team-cluster", {});
     cluster.put({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "efs" } });

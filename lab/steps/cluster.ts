@@ -1,3 +1,4 @@
+import { CommandError } from "../exec/runner.js";
 import { clusterState, profileConfig, profileDrift, startArgv } from "../minikube/minikube.js";
 import type { Step } from "./step.js";
 
@@ -11,7 +12,11 @@ export const clusterStep: Step = {
   title: "minikube cluster",
   enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
-    const state = await clusterState(ctx.runner, ctx.config.profile);
+    const state = await clusterState(ctx.runner, ctx.config.profile).catch((error) => {
+      // --dry-run on a Mac without minikube yet: plan from a cluster that does not exist.
+      if (ctx.dryRun && error instanceof CommandError && error.result.exitCode === 127) return { kind: "missing" as const };
+      throw error;
+    });
     const timeoutMs = 20 * 60_000;
     const hint = `see minikube logs -p ${ctx.config.profile}; to start over: npm run lab:down -- --delete-cluster --purge`;
     if (state.kind === "missing") {

@@ -9,6 +9,12 @@ export function doctorStep(facts?: HostFacts): Step {
     async run(ctx, report) {
       const results = await runDoctor(ctx, facts);
       const failed = blockers(results);
+      if (failed.length > 0 && ctx.dryRun) {
+        // A plan is still useful before the tools are installed: say where a real run would stop.
+        for (const f of failed) ctx.plan.push(`preflight would stop a real run: ${f.name}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
+        report.output(`${failed.length} blocker(s); planning anyway (--dry-run)`);
+        return;
+      }
       if (failed.length > 0)
         throw Object.assign(
           new Error(`${failed.length} preflight check(s) failed:\n${failed.map((f) => `  ✗ ${f.name}: ${f.detail}${f.fix ? `\n      fix: ${f.fix}` : ""}`).join("\n")}`),

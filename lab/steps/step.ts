@@ -77,7 +77,7 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
             },
             skip: (reason) => {
               skipped = true;
-              task.skip(`${step.title}: ${reason}`);
+              task.skip(reason);
             },
           });
         } catch (error) {

@@ -8,6 +8,6 @@ export const tunnelStep: Step = {
   async run(ctx, report) {
     const outcome = await ensureTunnel(ctx);
     if (outcome === "running") report.skip("already running (pid in .lab/tunnel.json)");
-    else report.output(`${outcome}; log in ${ctx.state.path("tunnel.log")}`);
+    else report.output(`${ctx.dryRun ? "would be started" : outcome}; log in ${ctx.state.path("tunnel.log")}`);
   },
 };
