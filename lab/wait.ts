@@ -63,3 +63,21 @@ export async function waitFor<T>(what: string, probe: () => Promise<Probe<T>>, o
     await pause(Math.min(options.intervalMs, left), options.signal);
   }
 }
+
+/**
+ * Runs `work` and, while it runs, calls `sample` every intervalMs (never back to back); returns
+ * what `work` returns, or throws what it throws, once both have settled.
+ */
+export async function sampleWhile<T>(work: Promise<T>, sample: () => Promise<void>, intervalMs: number): Promise<T> {
+  let settled = false;
+  const finished = work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    await sample();
+    if (settled) break;
+    await Promise.race([pause(intervalMs), finished]);
+  }
+  return work;
+}

@@ -29,8 +29,9 @@ describe.runIf(runnable)("lab:smoke", () => {
   beforeAll(async () => {
     stubs = await ankaStubs();
     probe = await startProbe({ volume, pod: "anka-build-cloud-7d9c8b6f5-ax0" });
-    ingress = await startNginx("lab-annotations", probe.port);
-    defaultsIngress = await startNginx("ingress-defaults", probe.port);
+    // Routing on Host, as an Ingress rule for anka.registry does: the push must send that Host.
+    ingress = await startNginx("lab-annotations", probe.port, 3600, "anka.registry");
+    defaultsIngress = await startNginx("ingress-defaults", probe.port, 3600, "anka.registry");
   });
   afterAll(async () => {
     await Promise.all([ingress?.stop(), defaultsIngress?.stop()]);

@@ -1,6 +1,7 @@
 import { Listr } from "listr2";
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { parseSize } from "../config/size.js";
+import { httpRequest } from "../net/http.js";
 import { pushTemplate } from "../push/client.js";
 import { loadScenarios } from "../repro/catalog.js";
 import { runScenario, succeeded, verdictLines, type Phase, type ReproTools } from "../repro/scenario.js";
@@ -34,8 +35,8 @@ export interface ReproDeps extends CommandDeps {
 
 async function httpOk(url: string, host?: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { headers: host ? { host } : {}, signal: AbortSignal.timeout(5000) });
-    return response.ok;
+    const { status } = await httpRequest(url, { host, timeoutMs: 5000 });
+    return status >= 200 && status < 300;
   } catch {
     return false;
   }

@@ -14,7 +14,7 @@ import { stopChild } from "./process.js";
  */
 export type NginxProfile = "ingress-defaults" | "lab-annotations";
 
-function config(profile: NginxProfile, dir: string, port: number, upstreamPort: number, timeoutSeconds: number): string {
+function config(profile: NginxProfile, dir: string, port: number, upstreamPort: number, timeoutSeconds: number, serverName?: string): string {
   const annotations =
     profile === "lab-annotations"
       ? `client_max_body_size 0;
@@ -56,8 +56,15 @@ http {
     keepalive_timeout 60s;
     keepalive_requests 10000;
   }
+  ${
+    serverName
+      ? `# Like ingress-nginx: a request for another host gets the default backend's 404.
+  server { listen 127.0.0.1:${port} default_server; return 404; }`
+      : ""
+  }
   server {
     listen 127.0.0.1:${port};
+    ${serverName ? `server_name ${serverName};` : ""}
     location / {
       proxy_set_header Host $host;
       proxy_set_header Upgrade $http_upgrade;
@@ -84,10 +91,11 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(profile: NginxProfile, upstreamPort: number, timeoutSeconds = 3600): Promise<Nginx> {
+/** serverName: answer only for this Host, as an Ingress rule does; other hosts get 404. */
+export async function startNginx(profile: NginxProfile, upstreamPort: number, timeoutSeconds = 3600, serverName?: string): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), `anka-lab-nginx-${profile}-`));
   const port = await freePort();
-  writeFileSync(join(dir, "nginx.conf"), config(profile, dir, port, upstreamPort, timeoutSeconds));
+  writeFileSync(join(dir, "nginx.conf"), config(profile, dir, port, upstreamPort, timeoutSeconds, serverName));
   const child: ChildProcess = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
@@ -97,6 +105,7 @@ export async function startNginx(profile: NginxProfile, upstreamPort: number, ti
     async () => {
       if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
       try {
+        // Any HTTP answer (the default server's 404 too) means nginx is up.
         await fetch(url, { signal: AbortSignal.timeout(500) });
         return ready(true);
       } catch {

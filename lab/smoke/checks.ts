@@ -4,6 +4,7 @@ import { etcdClusterHealth, etcdctl, nodeInProbe } from "../kube/exec.js";
 import { getList } from "../kube/kubectl.js";
 import { NAMES, selectorString } from "../manifests/names.js";
 import { PROBE } from "../manifests/probe.js";
+import { httpRequest } from "../net/http.js";
 import { pushTemplate, type PushResult } from "../push/client.js";
 import { formatRate } from "../push/progress.js";
 import { loadBalancerAddress } from "../steps/waits.js";
@@ -117,7 +118,8 @@ export async function pushCheck(
     });
     const mismatch = await verifyOnOtherReplica(ctx, template, result, pods);
     if (!options.keep)
-      for (const file of template.files) await fetch(`${to}${PROBE.pathPrefix}/files/${template.name}/${file.path}`, { method: "DELETE", headers: host ? { host } : {} }).catch(() => undefined);
+      for (const file of template.files)
+        await httpRequest(`${to}${PROBE.pathPrefix}/files/${template.name}/${file.path}`, { method: "DELETE", host }).catch(() => undefined);
     return mismatch
       ? { name, ok: false, detail: mismatch, bytesPerSecond: result.bytesPerSecond }
       : {

@@ -4,6 +4,7 @@ import { largeTransferAnnotations } from "../../manifests/ingress.js";
 import { formatRate } from "../../push/progress.js";
 import { CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from "../../steps/ingress.js";
 import { sampleTemplate } from "../../template/sample.js";
+import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../tools.js";
 
@@ -12,6 +13,7 @@ const BUFFERING = "nginx.ingress.kubernetes.io/proxy-request-buffering";
 const CLIENT_BODY_DIR = "/tmp/nginx/client-body";
 /** A stall after 100% longer than this, or a spool of at least half the largest file, counts as the symptom. */
 const STALL_SECONDS = 2;
+const SAMPLE_MS = 1000;
 
 async function controllerPod(t: ReproTools): Promise<string | undefined> {
   const pods = await getList(t.ctx, ["pods", "-n", INGRESS_NAMESPACE, "-l", CONTROLLER_SELECTOR]);
@@ -30,18 +32,14 @@ async function pushAndWatch(t: ReproTools, seed: number): Promise<Observation> {
   const template = sampleTemplate(t.options.size, seed);
   const largest = Math.max(...template.files.map((f) => f.size));
   let peak = 0;
-  let pushing = true;
-  // Sample the spool while the push runs; each look is one kubectl exec.
-  const sampler = (async () => {
-    while (pushing && pod) peak = Math.max(peak, await spoolBytes(t, pod));
-  })();
-  let result;
-  try {
-    result = await t.push({ to: ingressUrl(t.ctx), host: reproHost(t.ctx), template, attempts: 1 });
-  } finally {
-    pushing = false;
-    await sampler;
-  }
+  // Look at the spool every second while the push runs; each look is one kubectl exec.
+  const result = await sampleWhile(
+    t.push({ to: ingressUrl(t.ctx), host: reproHost(t.ctx), template, attempts: 1 }),
+    async () => {
+      if (pod) peak = Math.max(peak, await spoolBytes(t, pod));
+    },
+    SAMPLE_MS,
+  );
   const stall = Math.max(...result.files.map((f) => f.answerSeconds));
   const evidence = [
     `after 100% of each file the client waited up to ${stall.toFixed(1)} s for the answer`,

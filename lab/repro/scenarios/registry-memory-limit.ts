@@ -3,6 +3,7 @@ import { NAMES } from "../../manifests/names.js";
 import { formatRate } from "../../push/progress.js";
 import { sampleTemplate } from "../../template/sample.js";
 import { READ_CGROUP_MEMORY, memoryFigures, type MemoryFigures } from "../memory.js";
+import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { REPRO_MANAGER, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../tools.js";
 
@@ -11,6 +12,7 @@ import { REPRO_MANAGER, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, 
  * the shared volume here, so its cgroup is charged the page cache, as the registry's is for a real push.
  */
 const LIMITED = ["registry", "probe"];
+const SAMPLE_MS = 1000;
 
 function limitPatch(limit: string | null): string {
   return JSON.stringify({ spec: { template: { spec: { containers: LIMITED.map((name) => ({ name, resources: { limits: { memory: limit } } })) } } } });
@@ -41,23 +43,19 @@ async function pushAndWatch(t: ReproTools, seed: number, limit: string | undefin
   const before = restartsOf(await buildCloudPodObjects(t.ctx));
   const pods = before.map((p) => p.pod);
   let peak: MemoryFigures | undefined;
-  let pushing = true;
-  const sampler = (async () => {
-    while (pushing)
+  let pushError: Error | undefined;
+  let rate = 0;
+  try {
+    const push = t.push({ to: await probeLoadBalancerUrl(t.ctx), template: sampleTemplate(t.options.size, seed), attempts: 1 });
+    const sampleAll = async () => {
       for (const pod of pods) {
         const m = await probeMemory(t, pod);
         if (m && (!peak || m.workingSet > peak.workingSet)) peak = m;
       }
-  })();
-  let pushError: Error | undefined;
-  let rate = 0;
-  try {
-    rate = (await t.push({ to: await probeLoadBalancerUrl(t.ctx), template: sampleTemplate(t.options.size, seed), attempts: 1 })).bytesPerSecond;
+    };
+    rate = (await sampleWhile(push, sampleAll, SAMPLE_MS)).bytesPerSecond;
   } catch (error) {
     pushError = error as Error;
-  } finally {
-    pushing = false;
-    await sampler;
   }
   const after = restartsOf(await buildCloudPodObjects(t.ctx));
   const restarted = after.filter((a) => a.restarts > (before.find((b) => b.pod === a.pod)?.restarts ?? 0));
