@@ -9,7 +9,10 @@ describe("waitFor", () => {
   });
 
   it("times out with the last reason, counting a thrown error as a reason", async () => {
-    const error = await waitFor("never", async () => { throw new Error("connection refused"); }, { timeoutMs: 30, intervalMs: 5 }).catch((e: unknown) => e as WaitTimeoutError);
+    const failing = async (): Promise<never> => {
+      throw new Error("connection refused");
+    };
+    const error = (await waitFor("never", failing, { timeoutMs: 30, intervalMs: 5 }).catch((e: unknown) => e)) as WaitTimeoutError;
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error.message).toBe("timed out after 0 s waiting for never: connection refused");
   });
