@@ -72,6 +72,12 @@ describe("lab:up", () => {
     expect(lab.state.read().stoppedAt).toBeUndefined();
   });
 
+  it("refuses bad config in one line per problem before running any command", async () => {
+    expect(await up("--set", "registry.port=99999", "--namespace", "Bad_NS")).toBe(2);
+    expect(lab.io.stderr[0]).toBe("anka-lab: the lab config has 2 problem(s):");
+    expect(cluster.runner.calls).toEqual([]);
+  });
+
   it("stops before changing anything when Docker is not running", async () => {
     cluster.dockerRunning = false;
     expect(await up()).toBe(1);
