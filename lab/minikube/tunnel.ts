@@ -9,7 +9,10 @@ import { notYet, ready, waitFor } from "../wait.js";
  * 127.0.0.1 as the user: the lab's LoadBalancer ports are >= 1024, so the tunnel never needs sudo.
  * It also tries to forward 80/443 for Ingresses with `sudo ssh`; detached it has no terminal, and
  * sudo without one fails at once instead of prompting (sudo(8)), so nothing waits on an invisible
- * password prompt. The lab reaches its ingress through the --ports mapping instead.
+ * password prompt. That failure stays local: each forward runs in its own goroutine whose error is
+ * only logged, once per Ingress (minikube pkg/minikube/tunnel/kic/ssh_tunnel.go,
+ * startConnectionIngress), so the LoadBalancer forwards keep working. The lab reaches its ingress
+ * through the --ports mapping instead.
  */
 export const TUNNEL_STARTED_LINE = "Tunnel successfully started";
 
