@@ -45,6 +45,15 @@ export function sweepStaleNetworks(): void {
   for (const name of names) {
     const pid = Number(/^alab(\d+)x/.exec(name)?.[1]);
     if (Number.isFinite(pid) && !pidAlive(pid)) {
+      // Processes a crashed run left inside (etcd members) would keep the namespace alive.
+      const inside = execFileSync("ip", ["netns", "pids", name], { encoding: "utf8" }).split("\n").filter(Boolean);
+      for (const orphan of inside) {
+        try {
+          process.kill(Number(orphan), "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
       tryIp("netns", "del", name);
       rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
     }
