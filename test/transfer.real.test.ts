@@ -147,6 +147,29 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
   });
 });
 
+describe.runIf(runnable)("an Ingress with a short read timeout", () => {
+  let probe: RunningProbe;
+  let nginx: Nginx;
+  beforeAll(async () => {
+    probe = await startProbe();
+    // proxy-read-timeout 1 s: armed once the whole body is forwarded (reference, Annotations).
+    nginx = await startNginx("lab-annotations", probe.port, 1);
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+    await probe?.stop();
+  });
+
+  it("gets 504 when the registry answers late after the body, and says which knob to turn", async () => {
+    const template = sampleTemplate(2 * 2 ** 20, 16);
+    const error = await pushTemplate({ to: nginx.url, template, holdMs: 2500, attempts: 1 }).catch((e) => e);
+    expect(error).toBeInstanceOf(PushError);
+    expect(error.status).toBe(504);
+    expect(error.message).toMatch(/504 from nginx: the registry did not answer in time after the body \(proxy-read-timeout, 60 s by default\); raise ingress\.timeoutSeconds$/);
+    expect(nginx.errorLog()).toContain("upstream timed out");
+  });
+});
+
 describe.runIf(runnable)("a probe with a small cap", () => {
   let probe: RunningProbe;
   beforeAll(async () => {
