@@ -1,5 +1,5 @@
 import type { LabConfig } from "./config/schema.js";
-import { pasteable, type RunOptions, type RunResult, type Runner } from "./exec/runner.js";
+import { pasteable, type RunOptions, type RunResult, type Runner } from "./exec/types.js";
 import type { StateStore } from "./state.js";
 
 /** How long waits may take and how often they look; tests shrink both. */

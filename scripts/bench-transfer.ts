@@ -1,4 +1,5 @@
 #!/usr/bin/env tsx
+import "../lab/cli/requireNode.js";
 import { UsageError, main } from "../lab/cli/command.js";
 import { parseSize } from "../lab/config/size.js";
 import { benchTransfer } from "../lab/bench/transfer.js";

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
-import { CommandError } from "../exec/runner.js";
+import { CommandError } from "../exec/types.js";
 import { RenderError } from "../render.js";
 import { bold, red } from "./color.js";
 

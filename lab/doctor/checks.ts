@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { homedir } from "node:os";
 import type { LabContext } from "../context.js";
 import { formatBytes, sizeToBytes } from "../config/size.js";
-import { CommandError } from "../exec/runner.js";
+import { CommandError } from "../exec/types.js";
 import { hostsResolved, labHostnames } from "../hosts.js";
 import { clusterState, minikubeVersion, memoryMegabytes } from "../minikube/minikube.js";
 import { tunnelStatus } from "../minikube/tunnel.js";

@@ -1,6 +1,6 @@
 import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
-import type { Runner } from "../exec/runner.js";
+import type { Runner } from "../exec/types.js";
 
 /**
  * minikube facts used here are in ../shared/reference/minikube.md (baseline v1.38.1); section

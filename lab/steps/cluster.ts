@@ -1,4 +1,4 @@
-import { CommandError } from "../exec/runner.js";
+import { CommandError } from "../exec/types.js";
 import { clusterState, profileConfig, profileDrift, startArgv } from "../minikube/minikube.js";
 import type { Step } from "./step.js";
 

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import type { RunOptions } from "../../lab/exec/runner.js";
+import type { RunOptions } from "../../lab/exec/types.js";
 import { FakeRunner, type Answer } from "./fakeRunner.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");

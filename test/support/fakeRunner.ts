@@ -1,4 +1,4 @@
-import { settle, pasteable, type RunOptions, type RunResult, type Runner } from "../../lab/exec/runner.js";
+import { settle, pasteable, type RunOptions, type RunResult, type Runner } from "../../lab/exec/types.js";
 
 /** What a scripted command answers; `missing` plays a binary that is not installed. */
 export interface Answer {

@@ -1,0 +1,38 @@
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+/** An older Node on this machine, if any (Debian's, on our CI machines): the scripts must refuse it in one line. */
+function olderNode(): string | undefined {
+  for (const candidate of ["/usr/bin/node", "/usr/local/bin/node"]) {
+    if (!existsSync(candidate) || candidate === process.execPath) continue;
+    try {
+      const version = execFileSync(candidate, ["--version"], { encoding: "utf8" }).trim();
+      if (Number(version.slice(1).split(".")[0]) < 22) return candidate;
+    } catch {
+      // Not runnable.
+    }
+  }
+  return undefined;
+}
+
+const old = olderNode();
+if (!old) console.warn('skipping "scripts on an old Node": no Node.js older than 22 on this machine to try them with');
+
+describe.runIf(old)("scripts on an old Node", () => {
+  const root = join(import.meta.dirname, "..");
+  const tsxCli = join(root, "node_modules", "tsx", "dist", "cli.mjs");
+
+  it("lab:doctor says which Node it needs, in one line, before anything loads", async () => {
+    const error = await promisify(execFile)(old!, [tsxCli, join(root, "scripts", "doctor.ts")], { cwd: root }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr.trim()).toMatch(/^anka-lab: this needs Node\.js 22\.13 or newer, and this is v\d+\.\d+\.\d+: brew upgrade node \(or brew bundle in this repo\)$/);
+  });
+
+  it("lab:render, which spawns nothing, still works there", async () => {
+    const { stdout } = await promisify(execFile)(old!, [tsxCli, join(root, "scripts", "render.ts"), "--check"], { cwd: root });
+    expect(stdout).toContain("is up to date");
+  });
+});
