@@ -3,7 +3,7 @@ import { colorEnabled } from "../lab/cli/color.js";
 import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
 import { clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
 import { appliedCount } from "../lab/steps/apply.js";
-import { chooseRenderer } from "../lab/steps/step.js";
+import { chooseRenderer } from "../lab/cli/tasks.js";
 import { healthyMembers } from "../lab/kube/exec.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";

@@ -1,8 +1,7 @@
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes, parseSize } from "../config/size.js";
-import { Listr } from "listr2";
 import { pushTemplate, type PushResult } from "../push/client.js";
-import { chooseRenderer, type RendererChoice } from "../steps/step.js";
+import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
 import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
 import { sampleTemplate } from "../template/sample.js";
 
@@ -60,11 +59,11 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
   const every = renderer === "default" ? 250 : 5000;
   let result: PushResult | undefined;
   try {
-    await new Listr(
+    await taskList(
       [
         {
           title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
-          task: async (_: unknown, task: any) => {
+          task: async (_, task) => {
             let last = 0;
             result = await pushTemplate({
               to,
@@ -83,7 +82,8 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           },
         },
       ],
-      { renderer, fallbackRenderer: "simple", registerSignalListeners: false, rendererOptions: { persistentOutput: true }, exitOnError: true } as never,
+      renderer,
+      { exitOnError: true },
     ).run();
   } finally {
     process.off("SIGINT", onSigint);

@@ -1,4 +1,4 @@
-import { Listr } from "listr2";
+import { taskList } from "../cli/tasks.js";
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { parseSize } from "../config/size.js";
 import { httpRequest } from "../net/http.js";
@@ -81,11 +81,7 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   const renderer = rendererFor(deps);
   const wrap = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
     let value: T;
-    await new Listr([{ title: phase, task: async () => void (value = await run()) }], {
-      renderer,
-      fallbackRenderer: "simple",
-      registerSignalListeners: false,
-    } as never).run();
+    await taskList([{ title: phase, task: async () => void (value = await run()) }], renderer, { exitOnError: true }).run();
     return value!;
   };
   let report;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Listr } from "listr2";
+import { taskList } from "../cli/tasks.js";
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes, parseSize } from "../config/size.js";
 import { NAMES } from "../manifests/names.js";
@@ -58,7 +58,7 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
   let pods: string[] = [];
   const registryIp = async () => (await loadBalancerAddress(ctx, NAMES.registryService)) ?? "127.0.0.1";
   const c = ctx.config;
-  const tasks = new Listr(
+  const tasks = taskList(
     [
       {
         title: "controller and registry status through their LoadBalancers",
@@ -76,14 +76,14 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
       },
       {
         title: `push ${formatBytes(size)} through the registry LoadBalancer`,
-        task: async (_: unknown, task: any) => {
+        task: async (_, task) => {
           const to = `http://${await registryIp()}:${c.probe.port}`;
           record(await pushCheck(ctx, "push via LoadBalancer", to, undefined, sampleTemplate(size, seed), pods, { ...options, onProgress: (l) => (task.output = l) }));
         },
       },
       {
         title: `push ${formatBytes(size)} through the Ingress`,
-        task: async (_: unknown, task: any) => {
+        task: async (_, task) => {
           // The Ingress answers on 127.0.0.1:<ingress.port> and routes by Host, so no /etc/hosts entry is needed.
           const to = ctx.usesMinikube ? `http://127.0.0.1:${c.ingress.port}` : `http://${c.registry.hostname}`;
           record(await pushCheck(ctx, "push via Ingress", to, c.registry.hostname, sampleTemplate(size, seed + 1), pods, { ...options, onProgress: (l) => (task.output = l) }));
@@ -91,13 +91,14 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
       },
       {
         title: "anka registry push with the Anka CLI",
-        task: async (_: unknown, task: any) => {
+        task: async (_, task) => {
           const o = record(await ankaPushCheck(ctx, `http://${await registryIp()}:${c.registry.port}`, options));
           if (o.ok === "skipped") task.skip(`anka registry push: ${o.detail}`);
         },
       },
     ],
-    { concurrent: false, exitOnError: false, registerSignalListeners: false, renderer: rendererFor(deps), fallbackRenderer: "simple" } as never,
+    rendererFor(deps),
+    { exitOnError: false },
   );
   try {
     await tasks.run().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { Listr } from "listr2";
+import { taskList, type RendererChoice } from "../cli/tasks.js";
 import type { LabContext } from "../context.js";
 
 /** What a step may say while it runs; steps never print. */
@@ -24,13 +24,6 @@ export class InterruptedError extends Error {
   constructor(readonly step: string) {
     super(`interrupted during "${step}"`);
   }
-}
-
-export type RendererChoice = "default" | "simple" | "silent";
-
-/** A terminal gets listr2's live view; CI logs, pipes and NO_COLOR=… runs get plain lines. */
-export function chooseRenderer(stdout: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): RendererChoice {
-  return stdout.isTTY && !env.CI && env.TERM !== "dumb" ? "default" : "simple";
 }
 
 /**
@@ -60,10 +53,10 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
       }
     });
   };
-  const list = new Listr(
+  const list = taskList(
     enabled.map((step) => ({
       title: step.title,
-      task: async (_: unknown, task: any) => {
+      task: async (_, task) => {
         if (ctx.options.signal.aborted) {
           mark(step.id, "failed", "interrupted (Ctrl-C)");
           throw new InterruptedError(step.id);
@@ -88,15 +81,8 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
         mark(step.id, skipped ? "skipped" : "done");
       },
     })),
-    {
-      concurrent: false,
-      exitOnError: true,
-      registerSignalListeners: false,
-      renderer,
-      fallbackRenderer: "simple",
-      rendererOptions: { persistentOutput: true },
-      fallbackRendererOptions: { timestamp: undefined } as never,
-    } as never,
+    renderer,
+    { exitOnError: true },
   );
   await list.run();
   if (!ctx.dryRun)

@@ -1,7 +1,7 @@
 import { nodeInProbe } from "../../kube/exec.js";
 import { PROBE } from "../../manifests/probe.js";
 import { PushError } from "../../push/client.js";
-import { sampleTemplate } from "../../template/sample.js";
+import { sampleTemplate, type SampleTemplate } from "../../template/sample.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../tools.js";
@@ -63,7 +63,7 @@ export const scenario: Scenario = {
     // The remedy is the retry itself: the LoadBalancer sends it to a replica that is up.
   },
   async verify(t): Promise<Observation> {
-    const result = await t.push({ to: await probeLoadBalancerUrl(t.ctx), template: t.memo.template as never, attempts: 5, backoffMs: 2000 });
+    const result = await t.push({ to: await probeLoadBalancerUrl(t.ctx), template: t.memo.template as SampleTemplate, attempts: 5, backoffMs: 2000 });
     const pods = [...new Set(result.files.map((f) => f.pod))];
     return {
       symptom: false,
