@@ -66,6 +66,11 @@ export class LabContext {
     return this.runner.run(argv, options);
   }
 
+  /** The --dry-run plan, as the commands print it. */
+  formatPlan(): string {
+    return ["Plan (--dry-run; nothing was changed):", ...this.plan.map((p, i) => `  ${i + 1}. ${p}`)].join("\n");
+  }
+
   /** kubectl against the lab's context; namespaced calls add -n themselves. */
   kubectl(...args: string[]): string[] {
     return ["kubectl", "--context", this.kubeContext, ...args];

@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
 import { UsageError, main } from "../lab/cli/command.js";
-import { parseSize } from "../lab/config/size.js";
+import { sizeFlag } from "../lab/cli/flags.js";
 import { benchTransfer } from "../lab/bench/transfer.js";
 import { formatRate } from "../lab/push/progress.js";
 
@@ -16,10 +16,9 @@ main(
     details: "Needs nginx and curl. Everything runs on 127.0.0.1. Targets: client >= 0.9 x curl; peak RSS at the\nlarge size within 10% of the small one and under 150 MB; generation >= 1 GB/s on one core.",
   },
   async (args, io) => {
-    const size = parseSize(String(args.values.size ?? "1Gi"));
-    const bigSize = parseSize(String(args.values.big ?? "8Gi"));
-    if (!size || size < 2 ** 20) throw new UsageError(`--size ${String(args.values.size)}: use a size of at least 1Mi, e.g. 1Gi`);
-    if (!bigSize || bigSize < size) throw new UsageError(`--big ${String(args.values.big)}: use a size at least --size, e.g. 8Gi`);
+    const size = sizeFlag(args.values, "size", "1Gi", "1Gi");
+    const bigSize = sizeFlag(args.values, "big", "8Gi", "8Gi");
+    if (bigSize < size) throw new UsageError(`--big ${String(args.values.big)}: use a size at least --size, e.g. 8Gi`);
     const f = await benchTransfer((l) => io.out(l), { size, bigSize });
     const mb = (b: number) => (b / 1e6).toFixed(1);
     const ratio = f.clientBytesPerSecond / f.curlBytesPerSecond;

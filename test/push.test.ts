@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type Io } from "../lab/cli/command.js";
+import { captureIo } from "./support/io.js";
 import { pushCommand, pushSpec } from "../lab/commands/push.js";
 import { startProbe, type RunningProbe } from "../lab/local/probe.js";
 import { freePort } from "../lab/local/ports.js";
 
-function capture(): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { out: (t) => stdout.push(t), err: (t) => stderr.push(t), env: {}, stdout, stderr };
-}
 
 const push = (io: Io, ...argv: string[]) => runCommand(pushSpec, (args, i) => pushCommand(args, i, { renderer: "silent" }), argv, io);
 
@@ -20,7 +16,7 @@ describe("lab:push", () => {
   afterAll(async () => probe?.stop());
 
   it("pushes a sample to a probe and lists each verified file", async () => {
-    const io = capture();
+    const io = captureIo();
     expect(await push(io, "--to", probe.url, "--size", "6Mi", "--seed", "3")).toBe(0);
     expect(io.stdout.slice(0, 4).map((l) => l.trim().split("  ")[0])).toEqual([
       "✓ anka-lab-sample-3-6291456.yaml",
@@ -39,13 +35,13 @@ describe("lab:push", () => {
     [["--to", "http://127.0.0.1:1", "--size", "12"], "anka-lab: --size 12: use a size of at least 1Mi, e.g. 4Gi or 512Mi"],
     [["--to", "http://127.0.0.1:1", "--seed", "x"], "anka-lab: --seed x: use a whole number, e.g. --seed 7"],
   ])("refuses %j in one line", async (argv, line) => {
-    const io = capture();
+    const io = captureIo();
     expect(await push(io, ...argv)).toBe(2);
     expect(io.stderr).toEqual([line]);
   });
 
   it("explains an unreachable URL after its retries", async () => {
-    const io = capture();
+    const io = captureIo();
     const port = await freePort();
     expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "1Mi")).toBe(1);
     expect(io.stderr.at(-1)).toMatch(new RegExp(`nothing listens at 127\\.0\\.0\\.1:${port}: is the lab up and its tunnel running \\(npm run lab:status\\)\\? \\(after 3 attempts\\)$`));

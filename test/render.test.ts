@@ -3,20 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCommand, type Io } from "../lab/cli/command.js";
+import { captureIo } from "./support/io.js";
 import { renderCommand, renderSpec } from "../lab/commands/render.js";
 
-function capture(env: NodeJS.ProcessEnv = {}): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { out: (t) => stdout.push(t), err: (t) => stderr.push(t), env, stdout, stderr };
-}
 
 const render = (io: Io, ...argv: string[]) => runCommand(renderSpec, renderCommand, argv, io);
 
 describe("lab:render", () => {
   it("writes the manifests to --out, and a second run changes nothing", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "anka-lab-out-")), "m");
-    const io = capture();
+    const io = captureIo();
     expect(await render(io, "--out", out)).toBe(0);
     expect(readdirSync(out).sort()).toEqual(["00-namespace.yaml", "10-etcd.yaml", "20-registry-storage.yaml", "30-build-cloud.yaml", "40-ingress.yaml", "kustomization.yaml"]);
     expect(await render(io, "--out", out)).toBe(0);
@@ -25,10 +21,10 @@ describe("lab:render", () => {
 
   it("--check exits 1 with the diff when the folder is stale, and writes nothing", async () => {
     const out = mkdtempSync(join(tmpdir(), "anka-lab-out-"));
-    await render(capture(), "--out", out);
+    await render(captureIo(), "--out", out);
     const stale = readFileSync(join(out, "40-ingress.yaml"), "utf8").replace('proxy-body-size: "0"', 'proxy-body-size: "1m"');
     writeFileSync(join(out, "40-ingress.yaml"), stale);
-    const io = capture();
+    const io = captureIo();
     expect(await render(io, "--out", out, "--check")).toBe(1);
     expect(io.stdout.join("\n")).toContain('-    nginx.ingress.kubernetes.io/proxy-body-size: "1m"\n+    nginx.ingress.kubernetes.io/proxy-body-size: "0"');
     expect(io.stderr.at(-1)).toMatch(/differs from what lab\/ renders in 1 file\(s\); run npm run lab:render to update it\.$/);
@@ -37,13 +33,13 @@ describe("lab:render", () => {
 
   it("refuses bad config and a policy violation without touching the disk", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "anka-lab-out-")), "m");
-    const bad = capture({ ANKA_LAB_ETCD_REPLICAS: "2" });
+    const bad = captureIo({ ANKA_LAB_ETCD_REPLICAS: "2" });
     expect(await render(bad, "--out", out)).toBe(2);
     expect(bad.stderr).toEqual([
       "anka-lab: the lab config has 1 problem(s):",
       '  etcd.replicas = "2": must be odd and at least 3, so a majority survives a lost member (set by ANKA_LAB_ETCD_REPLICAS)',
     ]);
-    const limited = capture();
+    const limited = captureIo();
     expect(await render(limited, "--out", out, "--set", "registry.memoryLimit=2Gi")).toBe(2);
     expect(limited.stderr[0]).toBe("anka-lab: refusing to render the lab:");
     expect(limited.stderr[1]).toMatch(/registry container has memory limit 2Gi/);

@@ -41,7 +41,7 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
   } finally {
     interrupt.dispose();
   }
-  if (ctx.dryRun) io.out(["Plan (--dry-run; nothing was changed):", ...ctx.plan.map((p, i) => `  ${i + 1}. ${p}`)].join("\n"));
+  if (ctx.dryRun) io.out(ctx.formatPlan());
   else io.out(purge ? "The lab is down and its data deleted." : "The lab is down. Its data is kept: npm run lab:up brings it back.");
   return 0;
 }

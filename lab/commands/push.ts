@@ -1,5 +1,6 @@
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
-import { formatBytes, parseSize } from "../config/size.js";
+import { formatBytes } from "../config/size.js";
+import { seedFlag, sizeFlag } from "../cli/flags.js";
 import { pushTemplate, type PushResult } from "../push/client.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
 import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
@@ -39,13 +40,8 @@ export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--to ${to}: only http:// and https:// URLs are supported`);
   if (url.search || url.hash) throw new UsageError(`--to ${to}: drop the ?query and #fragment; give the base URL`);
-  const sizeText = typeof values.size === "string" ? values.size : "1Gi";
-  const size = parseSize(sizeText);
-  if (size === undefined || size < 2 ** 20) throw new UsageError(`--size ${sizeText}: use a size of at least 1Mi, e.g. 4Gi or 512Mi`);
-  const seedText = typeof values.seed === "string" ? values.seed : "1";
-  const seed = Number(seedText);
-  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed ${seedText}: use a whole number, e.g. --seed 7`);
-  return { to: url.toString().replace(/\/$/, ""), size, seed };
+  const size = sizeFlag(values, "size", "1Gi", "4Gi or 512Mi");
+  return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1 };
 }
 
 export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {

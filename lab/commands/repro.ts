@@ -1,6 +1,7 @@
 import { taskList } from "../cli/tasks.js";
 import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
 import { parseSize } from "../config/size.js";
+import { sizeFlag } from "../cli/flags.js";
 import { httpRequest } from "../net/http.js";
 import { pushTemplate } from "../push/client.js";
 import { loadScenarios } from "../repro/catalog.js";
@@ -59,8 +60,7 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   if (extra.length) throw new UsageError(`one scenario at a time; got ${args.positionals.join(" ")}`);
   const scenario = scenarios.find((s) => s.name === name);
   if (!scenario) throw new UsageError(`unknown scenario "${name}"; known: ${known}`);
-  const size = parseSize(option(args.values, "size", "1Gi"));
-  if (!size || size < 2 ** 20) throw new UsageError(`--size ${option(args.values, "size", "")}: use a size of at least 1Mi, e.g. 1Gi`);
+  const size = sizeFlag(args.values, "size", "1Gi", "1Gi");
   const idleSeconds = Number(option(args.values, "idle-seconds", "350"));
   if (!Number.isInteger(idleSeconds) || idleSeconds < 1 || idleSeconds > 6000) throw new UsageError(`--idle-seconds ${option(args.values, "idle-seconds", "")}: use whole seconds from 1 to 6000`);
   const memoryLimit = option(args.values, "memory-limit", "256Mi");

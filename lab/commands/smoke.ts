@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { taskList } from "../cli/tasks.js";
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
-import { formatBytes, parseSize } from "../config/size.js";
+import { type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { seedFlag, sizeFlag } from "../cli/flags.js";
+import { formatBytes } from "../config/size.js";
 import { NAMES } from "../manifests/names.js";
 import { ankaPushCheck, buildCloudPods, etcdCheck, formatOutcomes, pushCheck, sharedVolumeCheck, statusChecks, type CheckOutcome, type SmokeOptions } from "../smoke/checks.js";
 import { loadBalancerAddress } from "../steps/waits.js";
@@ -32,16 +33,13 @@ Exits 1 if any check fails.`,
 };
 
 export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
-  const sizeText = typeof args.values.size === "string" ? args.values.size : "2Gi";
-  const size = parseSize(sizeText);
-  if (size === undefined || size < 2 ** 20) throw new UsageError(`--size ${sizeText}: use a size of at least 1Mi, e.g. 2Gi`);
-  const seedText = typeof args.values.seed === "string" ? args.values.seed : undefined;
-  if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed ${seedText}: use a whole number, e.g. --seed 7`);
+  const size = sizeFlag(args.values, "size", "2Gi", "2Gi");
+  const givenSeed = seedFlag(args.values);
   const tag = typeof args.values.tag === "string" ? args.values.tag : "anka-lab-smoke";
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits: deps.waits ?? { timeoutMs: 60_000, intervalMs: 2000 } });
   const id = randomBytes(4).toString("hex");
-  const seed = seedText !== undefined ? Number(seedText) : randomBytes(3).readUIntBE(0, 3);
+  const seed = givenSeed ?? randomBytes(3).readUIntBE(0, 3);
   const options: SmokeOptions = {
     size,
     seed,

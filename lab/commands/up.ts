@@ -60,7 +60,7 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
     interrupt.dispose();
   }
   if (ctx.dryRun) {
-    io.out(["Plan (--dry-run; nothing was changed):", ...ctx.plan.map((p, i) => `  ${i + 1}. ${p}`)].join("\n"));
+    io.out(ctx.formatPlan());
     return 0;
   }
   io.out(green(await upSummary(ctx)));

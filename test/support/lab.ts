@@ -3,11 +3,12 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { runCommand, type CommandSpec, type Io } from "../../lab/cli/command.js";
+import { runCommand, type CommandSpec } from "../../lab/cli/command.js";
 import type { CommandDeps, LabCommand } from "../../lab/commands/common.js";
 import type { HostFacts } from "../../lab/doctor/checks.js";
 import { StateStore } from "../../lab/state.js";
 import type { FakeCluster } from "./fakeCluster.js";
+import { captureIo, type CapturedIo } from "./io.js";
 
 /**
  * What minikube tunnel forwards 127.0.0.1:<port> to: the controller's and registry's status
@@ -58,7 +59,7 @@ export function macHostFacts(busyPorts: number[] = []): HostFacts {
 }
 
 export interface Harness {
-  readonly io: Io & { readonly stdout: string[]; readonly stderr: string[] };
+  readonly io: CapturedIo;
   deps: CommandDeps;
   readonly stateDir: string;
   readonly hostsFile: string;
@@ -66,8 +67,6 @@ export interface Harness {
   /** Runs a lab command as the CLI would (flag parsing, error printing), returning its exit code. */
   run(spec: CommandSpec, command: LabCommand, ...argv: string[]): Promise<number>;
   hosts(): string;
-  /** Everything printed so far, one string. */
-  output(): string;
 }
 
 /** Temp state dir and hosts file, captured output, fast waits, the fake cluster's runner. */
@@ -76,15 +75,13 @@ export function harness(cluster: FakeCluster, stubs: AnkaStubs, overrides: Parti
   const stateDir = join(dir, ".lab");
   const hostsFile = join(dir, "hosts");
   writeFileSync(hostsFile, "127.0.0.1 localhost\n255.255.255.255 broadcasthost\n");
-  const stdout: string[] = [];
-  const stderr: string[] = [];
   const env = {
     ANKA_LAB_STATE_DIR: stateDir,
     ANKA_LAB_CONTROLLER_PORT: String(stubs.controllerPort),
     ANKA_LAB_REGISTRY_PORT: String(stubs.registryPort),
   };
   return {
-    io: { out: (t) => stdout.push(t), err: (t) => stderr.push(t), env, stdout, stderr },
+    io: captureIo(env),
     deps: {
       runner: cluster.runner,
       hostFacts: macHostFacts(),
@@ -104,7 +101,6 @@ export function harness(cluster: FakeCluster, stubs: AnkaStubs, overrides: Parti
       return runCommand(spec, (args, io) => command(args, io, deps), argv, this.io);
     },
     hosts: () => readFileSync(hostsFile, "utf8"),
-    output: () => [...stdout, ...stderr].join("\n"),
   };
 }
 
