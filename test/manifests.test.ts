@@ -23,6 +23,23 @@ function one(objects: KubeObject[], kind: string, name: string): any {
   return found[0];
 }
 
+describe("rendered YAML", () => {
+  // kubectl reads manifests as YAML 1.1 (sigs.k8s.io/yaml wraps go-yaml v2), where `off` is a boolean.
+  it("decodes to the same objects as YAML 1.1 (kubectl) and as YAML 1.2", () => {
+    const { files } = renderManifests(defaultConfig());
+    let documents = 0;
+    for (const [name, text] of files) {
+      const as11 = parseAllDocuments(text, { version: "1.1" }).map((d) => d.toJS());
+      const as12 = parseAllDocuments(text, { version: "1.2" }).map((d) => d.toJS());
+      expect(as11, name).toEqual(as12);
+      documents += as12.length;
+    }
+    expect(documents).toBeGreaterThan(10);
+    const ingress = parseAllDocuments(files.get("40-ingress.yaml")!, { version: "1.1" }).map((d) => d.toJS() as KubeObject);
+    expect(ingress.every((o) => Object.values(o.metadata.annotations ?? {}).every((v) => typeof v === "string"))).toBe(true);
+  });
+});
+
 describe("rendered topology", () => {
   it("validates every object against the Kubernetes schema", () => {
     expect(schemaProblems(buildTopology(defaultConfig()))).toEqual([]);
