@@ -18,7 +18,15 @@ export function orderKeys(value: unknown): unknown {
   return Object.fromEntries(entries.map(([k, v]) => [k, orderKeys(v)]));
 }
 
-/** Objects as one multi-document YAML text. */
+/**
+ * Objects as one multi-document YAML text that YAML 1.1 and YAML 1.2 readers decode alike.
+ * kubectl decodes manifests with sigs.k8s.io/yaml, a YAML 1.1 reader (it wraps go-yaml v2;
+ * github.com/kubernetes-sigs/yaml, yaml.go), where an unquoted `off`, `on`, `yes`, `y` or `12:30` is
+ * not a string: `proxy-buffering: off` then fails to decode as an annotation ("cannot unmarshal bool
+ * into Go struct field ObjectMeta.metadata.annotations of type string"). Stringifying for YAML 1.1
+ * quotes every scalar that 1.1 would read as another type (eemeli/yaml, docs "Schema options":
+ * version '1.1' uses the yaml-1.1 schema), and a quoted scalar is a string in both versions.
+ */
 export function toYamlDocuments(objects: readonly unknown[]): string {
-  return objects.map((o) => stringify(orderKeys(o), { lineWidth: 0 })).join("---\n");
+  return objects.map((o) => stringify(orderKeys(o), { lineWidth: 0, version: "1.1" })).join("---\n");
 }
