@@ -1,5 +1,6 @@
 import type { LabContext } from "./context.js";
 import { removeHostsBlock } from "./hosts.js";
+import { PRUNABLE_RESOURCES } from "./kube/kubectl.js";
 import { LAB_SELECTOR } from "./manifests/names.js";
 import { clusterState } from "./minikube/minikube.js";
 import { stopTunnel } from "./minikube/tunnel.js";
@@ -10,8 +11,6 @@ export interface DownOptions {
   readonly deleteCluster: boolean;
 }
 
-/** The lab's kinds that hold no data; PersistentVolumeClaims and the Namespace go only with --purge. */
-const STATELESS_KINDS = "deployment,statefulset,service,ingress,poddisruptionbudget,configmap";
 
 /** Whether the cluster can be talked to; lab:down is safe when nothing is up. */
 async function clusterReachable(ctx: LabContext): Promise<{ reachable: boolean; why: string }> {
@@ -43,7 +42,7 @@ export function downSteps(options: DownOptions): Step[] {
         const { reachable: ok, why } = await reach(ctx);
         if (!ok) return report.skip(`${why}; nothing to remove`);
         await ctx.change(
-          ctx.kubectl("delete", "-n", ctx.config.namespace, STATELESS_KINDS, "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"),
+          ctx.kubectl("delete", "-n", ctx.config.namespace, PRUNABLE_RESOURCES.join(","), "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"),
           { timeoutMs: 240_000 },
         );
         report.output(`removed; the registry and etcd volumes stay${options.purge ? "" : " (npm run lab:down -- --purge removes them)"}`);

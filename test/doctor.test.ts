@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
-import { minKubectlFor, versionAtLeast } from "../lab/doctor/checks.js";
+import { kubectlSkewOk, minKubectlFor, versionAtLeast } from "../lab/doctor/checks.js";
 import { hasBinary } from "./support/binaries.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { ankaStubs, harness, macHostFacts, type AnkaStubs } from "./support/lab.js";
@@ -76,6 +76,14 @@ describe("versions", () => {
     ["garbage", "1.0.0", false],
   ])("%s >= %s is %s", (have, want, result) => expect(versionAtLeast(have, want)).toBe(result));
   it("allows kubectl one minor behind the cluster", () => expect(minKubectlFor("v1.35.1")).toBe("1.34.0"));
+  it.each([
+    ["v1.35.4", "v1.35.4", true],
+    ["v1.34.0", "v1.35.4", true],
+    ["v1.36.1", "v1.35.4", true],
+    ["v1.33.9", "v1.35.4", false],
+    ["v1.37.0", "v1.35.4", false],
+    ["v1.32.4-dispatcher", "v1.33.1-eks-1234", true],
+  ])("kubectl %s against a %s server is within skew: %s", (client, server, result) => expect(kubectlSkewOk(client, server)).toBe(result));
 });
 
 // On a machine without minikube (our Linux CI), the real command must fail cleanly and name it.

@@ -6,20 +6,25 @@ import { smokeCommand, smokeSpec } from "../lab/commands/smoke.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
 import { startNginx, type Nginx } from "../lab/local/nginx.js";
 import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { execFileSync } from "node:child_process";
 import { hasBinary, skipReason } from "./support/binaries.js";
+import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { ankaStubs, harness, type AnkaStubs } from "./support/lab.js";
 
 /**
- * lab:smoke against the scripted cluster, with the data path real: the LoadBalancer's probe port
- * is a real probe (from the rendered ConfigMap) on 127.0.0.1, the Ingress is Debian's nginx
- * configured like ingress-nginx in front of it, and `kubectl exec … node -e` runs its program on
- * the probe's volume, which both fake replicas share.
+ * lab:smoke on a lab brought up on the control-plane tier (real Kubernetes, played minikube),
+ * with the data path real: the LoadBalancer's probe port is a real probe (from the rendered
+ * ConfigMap) on 127.0.0.1, the Ingress is Debian's nginx configured like ingress-nginx in front of
+ * it, and `kubectl exec … node -e` runs its program on the probe's volume, which both replicas share.
  */
 const runnable = hasBinary("nginx");
 if (!runnable) skipReason("lab:smoke over a real push path", "nginx", "on Debian: apt-get install nginx-light; on a Mac: brew install nginx");
+const available = controlPlaneAvailable("test/smoke.test.ts");
 
-describe.runIf(runnable)("lab:smoke", () => {
+describe.runIf(runnable && available)("lab:smoke", () => {
+  let current: FakeCluster | undefined;
+  const controlPlane = useControlPlane({ loadBalancers: () => current?.tunnelAlive ?? false });
   let stubs: AnkaStubs;
   let probe: RunningProbe;
   let ingress: Nginx;
@@ -40,33 +45,43 @@ describe.runIf(runnable)("lab:smoke", () => {
   });
 
   async function upLab(ingressUrl: string) {
-    const cluster = new FakeCluster();
-    cluster.podVolume = volume;
-    const lab = harness(cluster, stubs);
+    const namespace = uniqueNamespace();
+    const cluster = new FakeCluster({ controlPlane: controlPlane(), kubeconfig: testKubeconfig(controlPlane()) });
+    current = cluster;
+    cluster.inPod!.podVolume = volume;
+    const lab = harness(cluster, stubs, { waits: { timeoutMs: 60_000, intervalMs: 200 } }, { ANKA_LAB_NAMESPACE: namespace });
     const ports = ["--set", `probe.port=${probe.port}`, "--set", `ingress.port=${new URL(ingressUrl).port}`];
     expect(await lab.run(upSpec, upCommand, ...ports)).toBe(0);
     lab.io.stdout.length = 0;
-    return { cluster, lab, ports };
+    const pods: string[] = JSON.parse(
+      execFileSync("kubectl", ["--context", "anka-lab", "get", "pods", "-n", namespace, "-l", "app.kubernetes.io/name=anka-build-cloud", "-o", "json"], { encoding: "utf8" }),
+    ).items.map((p: any) => p.metadata.name).sort();
+    // The probe behind the LoadBalancer answers as the first replica, as the pod would name itself.
+    const port = probe.port;
+    await probe.stop();
+    probe = await startProbe({ volume, pod: pods[0], port });
+    return { cluster, lab, ports, pods };
   }
 
   it("passes every check, pushing real bytes through the LoadBalancer and the Ingress", async () => {
-    const { cluster, lab, ports } = await upLab(ingress.url);
+    const { cluster, lab, ports, pods } = await upLab(ingress.url);
     expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "24Mi", "--seed", "5")).toBe(0);
     const table = lab.io.stdout.join("\n");
     expect(table).toMatch(/✓ controller status \(LoadBalancer\)\s+http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 200 OK \(version 1\.50\.0\)/);
     expect(table).toMatch(/✓ etcd quorum and put\/get\s+3\/3 healthy; put via etcd-0, read via etcd-1/);
-    expect(table).toMatch(/✓ registries share one volume\s+written in anka-build-cloud-7d9c8b6f5-ax0, read in anka-build-cloud-7d9c8b6f5-bx1/);
-    expect(table).toMatch(/✓ push via LoadBalancer\s+[\d.]+ MB\/s\s+4 files, stored by anka-build-cloud-7d9c8b6f5-ax0, sha256 verified on the other replica/);
+    expect(table).toMatch(new RegExp(`✓ registries share one volume\\s+written in ${pods[0]}, read in ${pods[1]}`));
+    expect(table).toMatch(new RegExp(`✓ push via LoadBalancer\\s+[\\d.]+ MB/s\\s+4 files, stored by ${pods[0]}, sha256 verified on the other replica`));
     expect(table).toMatch(/✓ push via Ingress\s+[\d.]+ MB\/s\s+4 files/);
     expect(table).toMatch(/- anka registry push \(Anka CLI\)\s+pass --anka-template NAME/);
     expect(table).toContain("All HA checks passed (sample seed 5).");
     // The other replica really read the files: the sha256 programs ran in its probe container.
-    const verifications = cluster.runner.calls.filter((c) => c.argv.includes("anka-build-cloud-7d9c8b6f5-bx1") && c.argv.some((a) => a.includes("createHash")));
+    const verifications = cluster.runner.calls.filter((c) => c.argv.some((a) => a.includes("createHash")));
     expect(verifications).toHaveLength(8);
+    expect(verifications.every((c) => c.argv.includes(pods[1]!))).toBe(true);
     // Cleaned up: no sample files left without --keep, and the etcd key deleted.
     const files = join(volume, "anka-lab-probe", "files");
     expect(existsSync(files) ? readdirSync(files, { recursive: true }).filter((f) => String(f).endsWith(".ank")) : []).toEqual([]);
-    expect(cluster.etcdKeys.size).toBe(0);
+    expect(cluster.inPod!.etcdKeys.size).toBe(0);
   });
 
   it("fails the Ingress push with the 413 explanation when the Ingress lacks the annotations, and still runs the rest", async () => {

@@ -99,10 +99,40 @@ async function minikubeCheck(ctx: LabContext): Promise<CheckResult> {
   }
 }
 
-/** `kubectl version --client -o json` prints {"clientVersion":{"gitVersion":"v1.32.4",…},"kustomizeVersion":…}. */
+/** Whether a kubectl client is within kubectl's supported skew of a server: one minor older or newer. */
+export function kubectlSkewOk(client: string, server: string): boolean {
+  const c = parseVersion(client);
+  const s = parseVersion(server);
+  return c !== undefined && s !== undefined && c[0] === s[0] && Math.abs(c[1] - s[1]) <= 1;
+}
+
+/**
+ * kubectl against the Kubernetes it will talk to. On minikube that is the pinned
+ * minikube.kubernetesVersion; with --context it is the context's API server, which `kubectl version
+ * -o json` reports as serverVersion beside clientVersion (it exits 1, with clientVersion only, when
+ * the server cannot be reached). kubectl is supported within one minor version, older or newer, of
+ * kube-apiserver (https://kubernetes.io/releases/version-skew-policy/#kubectl).
+ */
 async function kubectlCheck(ctx: LabContext): Promise<CheckResult> {
-  const want = minKubectlFor(ctx.config.minikube.kubernetesVersion);
   try {
+    if (!ctx.usesMinikube) {
+      const result = await ctx.run(ctx.kubectl("version", "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+      const parsed = JSON.parse(result.stdout || "{}") as { clientVersion?: { gitVersion: string }; serverVersion?: { gitVersion: string } };
+      const client = parsed.clientVersion?.gitVersion ?? "unknown";
+      const server = parsed.serverVersion?.gitVersion;
+      if (!server)
+        return {
+          name: "kubectl",
+          status: "fail",
+          detail: `kubectl ${client} cannot reach context ${ctx.kubeContext}: ${result.stderr.trim().split("\n")[0] || `exit ${result.exitCode}`}`,
+          fix: `check the context: kubectl --context ${ctx.kubeContext} get namespaces`,
+        };
+      if (!kubectlSkewOk(client, server))
+        return { name: "kubectl", status: "fail", detail: `kubectl ${client} is more than one minor version from the cluster's ${server}`, fix: `install kubectl ${server.replace(/\.\d+$/, ".x")} (brew install kubernetes-cli, or the version your cluster documents)` };
+      return { name: "kubectl", status: "pass", detail: `kubectl ${client}, cluster ${server}` };
+    }
+    const want = minKubectlFor(ctx.config.minikube.kubernetesVersion);
+    // `kubectl version --client -o json` prints {"clientVersion":{"gitVersion":"v1.32.4",…},"kustomizeVersion":…}.
     const result = await ctx.run(["kubectl", "version", "--client", "-o", "json"], { timeoutMs: 30_000 });
     const version = (JSON.parse(result.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
     if (!versionAtLeast(version, want))

@@ -1,20 +1,26 @@
 import type { LabContext } from "../context.js";
 
-/** The kinds the lab may prune: never Namespace or PersistentVolumeClaim, which hold lab data. */
-export const PRUNE_ALLOWLIST = [
-  "core/v1/Service",
-  "core/v1/ConfigMap",
-  "apps/v1/StatefulSet",
-  "apps/v1/Deployment",
-  "networking.k8s.io/v1/Ingress",
-  "policy/v1/PodDisruptionBudget",
+/**
+ * The resources the lab prunes and lab:down removes: never Namespace or PersistentVolumeClaim, which
+ * hold lab data. Fully qualified (<plural>.<group>), so another API group's kind of the same name
+ * is never matched (kubectl get's resource argument).
+ */
+export const PRUNABLE_RESOURCES = [
+  "services",
+  "configmaps",
+  "statefulsets.apps",
+  "deployments.apps",
+  "ingresses.networking.k8s.io",
+  "poddisruptionbudgets.policy",
 ];
 
 export const FIELD_MANAGER = "anka-lab";
 
 /** A Kubernetes object as `kubectl get -o json` prints it; only what the lab reads. */
 export interface LiveObject {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; managedFields?: any[] };
   spec?: any;
   status?: any;
 }

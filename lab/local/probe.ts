@@ -19,7 +19,7 @@ export interface RunningProbe {
  * The probe exactly as the lab ships it: server.mjs taken from the rendered ConfigMap, its env from
  * the rendered container (port, prefix, cap) except the root, run with this machine's node on 127.0.0.1.
  */
-export async function startProbe(options: { maxBytes?: number; pod?: string; volume?: string } = {}): Promise<RunningProbe> {
+export async function startProbe(options: { maxBytes?: number; pod?: string; volume?: string; port?: number } = {}): Promise<RunningProbe> {
   // The default config, whatever the environment says: this runs the probe as lab:render ships it.
   const { objects } = renderManifests(loadConfig({ env: {}, cwd: tmpdir() }).config);
   const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "anka-lab-probe") as any;
@@ -28,7 +28,7 @@ export async function startProbe(options: { maxBytes?: number; pod?: string; vol
   const dir = mkdtempSync(join(tmpdir(), "anka-lab-probe-"));
   const code = join(dir, "server.mjs");
   writeFileSync(code, configMap.data["server.mjs"]);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // The folder a pod sees as /mnt/vol; the probe keeps its files in anka-lab-probe/ under it, as in the pod.
   const root = join(options.volume ?? join(dir, "vol"), "anka-lab-probe");
   const child: ChildProcess = spawn(process.execPath, [code], {

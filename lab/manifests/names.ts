@@ -47,6 +47,9 @@ export function selectorString(component: string): string {
 
 export const LAB_SELECTOR = `app.kubernetes.io/part-of=${PART_OF}`;
 
+/** What lab:up prunes: objects of the lab that the lab itself manages (labelsFor). */
+export const PRUNE_SELECTOR = `${LAB_SELECTOR},app.kubernetes.io/managed-by=anka-lab`;
+
 const CLUSTER_DOMAIN = "cluster.local";
 
 /** The stable DNS name of etcd member i (StatefulSet pod behind its headless Service). */

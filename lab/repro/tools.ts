@@ -4,7 +4,8 @@ import { getList, getOne, summarizePod } from "../kube/kubectl.js";
 import { labelsFor, NAMES, LAB_SELECTOR, selectorString } from "../manifests/names.js";
 import { PROBE } from "../manifests/probe.js";
 import { toYamlDocuments } from "../manifests/yaml.js";
-import { applyStep } from "../steps/apply.js";
+import { renderManifests } from "../render.js";
+import { applyArgv, applyStep } from "../steps/apply.js";
 import type { StepReport } from "../steps/step.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress } from "../steps/waits.js";
 import { notYet, ready, waitFor } from "../wait.js";
@@ -50,6 +51,17 @@ export async function applyReproIngress(ctx: LabContext, annotations: Record<str
     input: toYamlDocuments([ingress.toJSON()]),
     timeoutMs: 60_000,
   });
+}
+
+/**
+ * Applies one rendered lab object with a change, under the lab's field manager (see
+ * registry-memory-limit): lab:up, which applies the plain render, then undoes the change.
+ */
+export async function applyRenderedChange(ctx: LabContext, kind: string, name: string, change: (object: any) => void): Promise<void> {
+  const object = structuredClone(renderManifests(ctx.config).objects.find((o) => o.kind === kind && o.metadata.name === name));
+  if (!object) throw new Error(`the render has no ${kind}/${name}`);
+  change(object);
+  await ctx.change(applyArgv(ctx), { input: toYamlDocuments([object]), timeoutMs: 60_000 });
 }
 
 export async function deleteReproIngress(ctx: LabContext): Promise<void> {

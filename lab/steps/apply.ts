@@ -1,42 +1,78 @@
-import { FIELD_MANAGER, PRUNE_ALLOWLIST } from "../kube/kubectl.js";
-import { LAB_SELECTOR } from "../manifests/names.js";
+import type { LabContext } from "../context.js";
+import { FIELD_MANAGER, PRUNABLE_RESOURCES, getList, type LiveObject } from "../kube/kubectl.js";
+import { PRUNE_SELECTOR } from "../manifests/names.js";
+import type { KubeObject } from "../manifests/topology.js";
 import { renderManifests } from "../render.js";
-import type { Step } from "./step.js";
+import type { Step, StepReport } from "./step.js";
 
 /** kubectl apply prints one "<kind>.<group>/<name> serverside-applied" line per object (kubectl apply.go). */
 export function appliedCount(stdout: string): number {
   return stdout.split("\n").filter((l) => /\S+\/\S+ (serverside-applied|created|configured|unchanged)$/.test(l.trim())).length;
 }
 
+/** The rendered topology as one multi-document YAML text, as kubectl apply -f - reads it. */
+export function renderedYaml(ctx: LabContext): { yaml: string; objects: readonly KubeObject[] } {
+  const rendered = renderManifests(ctx.config);
+  const yaml = [...rendered.files.entries()]
+    .filter(([name]) => name !== "kustomization.yaml")
+    .map(([, text]) => text)
+    .join("---\n");
+  return { yaml, objects: rendered.objects };
+}
+
 /**
- * Server-side apply of the whole render with the lab's field manager, pruning lab objects it no
- * longer renders. The allowlist keeps Namespaces and PersistentVolumeClaims out of pruning, so a
- * changed config never deletes lab data.
+ * Server-side apply under the lab's field manager. --force-conflicts takes back fields another
+ * manager changed (a `kubectl scale`, say) to the rendered values
+ * (https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts).
+ */
+export function applyArgv(ctx: LabContext): string[] {
+  return ctx.kubectl("apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-");
+}
+
+/** kind[.group]/name, as kubectl names an object on its command line and in its output. */
+export function objectRef(o: { apiVersion?: string; kind?: string; metadata: { name: string } }): string {
+  const group = o.apiVersion?.includes("/") ? o.apiVersion.split("/")[0] : undefined;
+  return `${o.kind!.toLowerCase()}${group ? `.${group}` : ""}/${o.metadata.name}`;
+}
+
+/**
+ * The lab's own prune. kubectl refuses --prune with --server-side unless an ApplySet is used
+ * ("--prune is in alpha and doesn't currently work on objects created by server-side apply":
+ * kubernetes/kubectl pkg/cmd/apply/apply.go, Validate). An ApplySet prunes every kind it ever held,
+ * Namespace and PersistentVolumeClaims included, and needs KUBECTL_APPLYSET=true (alpha). Instead
+ * this lists the lab's objects of the kinds that hold no data (by the lab's labels) and deletes the
+ * ones the render no longer holds. Namespaces and PersistentVolumeClaims are never listed, so never
+ * pruned. Returns what it pruned (or would, under --dry-run).
+ */
+export async function pruneStale(ctx: LabContext, rendered: readonly KubeObject[], report?: StepReport): Promise<string[]> {
+  // A cluster that exists only in the --dry-run plan has nothing to list.
+  if (ctx.plannedFreshCluster) return [];
+  const wanted = new Set(rendered.filter((o) => o.metadata.namespace === ctx.config.namespace).map(objectRef));
+  const live = await getList(ctx, [PRUNABLE_RESOURCES.join(","), "-n", ctx.config.namespace, "-l", PRUNE_SELECTOR]);
+  const stale = live.map(objectRef).filter((ref) => !wanted.has(ref));
+  for (const ref of stale) {
+    report?.output(`${ctx.dryRun ? "would prune" : "pruning"} ${ref} (no longer rendered)`);
+    await ctx.change(ctx.kubectl("delete", ref, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
+  }
+  return stale;
+}
+
+/**
+ * Server-side apply of the whole render with the lab's field manager, then a prune of lab objects
+ * it no longer renders. PersistentVolumeClaims and the Namespace are never pruned: they hold lab data.
  */
 export const applyStep: Step = {
   id: "apply",
   title: "render and apply the topology",
   async run(ctx, report) {
-    const rendered = renderManifests(ctx.config);
-    const yaml = [...rendered.files.entries()]
-      .filter(([name]) => name !== "kustomization.yaml")
-      .map(([, text]) => text)
-      .join("---\n");
-    const result = await ctx.change(
-      ctx.kubectl(
-        "apply",
-        "--server-side",
-        `--field-manager=${FIELD_MANAGER}`,
-        "--force-conflicts",
-        "--prune",
-        "-l",
-        LAB_SELECTOR,
-        ...PRUNE_ALLOWLIST.map((k) => `--prune-allowlist=${k}`),
-        "-f",
-        "-",
-      ),
-      { input: yaml, timeoutMs: 120_000, hint: "see the kubectl output above; npm run lab:render -- --out /tmp/lab shows what was applied" },
-    );
-    report.output(ctx.dryRun ? `would apply ${rendered.objects.length} objects` : `applied ${appliedCount(result.stdout)} of ${rendered.objects.length} objects`);
+    const { yaml, objects } = renderedYaml(ctx);
+    const result = await ctx.change(applyArgv(ctx), {
+      input: yaml,
+      timeoutMs: 120_000,
+      hint: "see the kubectl output above; npm run lab:render -- --out /tmp/lab shows what was applied",
+    });
+    const pruned = await pruneStale(ctx, objects, report);
+    const prunedNote = pruned.length ? `; ${ctx.dryRun ? "would prune" : "pruned"} ${pruned.join(", ")}` : "";
+    report.output((ctx.dryRun ? `would apply ${objects.length} objects` : `applied ${appliedCount(result.stdout)} of ${objects.length} objects`) + prunedNote);
   },
 };

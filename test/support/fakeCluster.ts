@@ -1,33 +1,36 @@
-import { execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
-import type { RunOptions } from "../../lab/exec/types.js";
+import { parse, stringify } from "yaml";
+import { api } from "../cluster/api.js";
+import { KWOK_STATUS_ANNOTATION, type ControlPlane } from "../cluster/controlPlane.js";
+import { MINIKUBE_STORAGE_CLASS } from "../cluster/controllers.js";
+import { inPodCommands, realKubectl } from "../cluster/fixture.js";
 import { FakeRunner, type Answer } from "./fakeRunner.js";
+import type { InPodCommands } from "./inPod.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");
 
 /**
- * A scripted minikube + Kubernetes API server + Docker Desktop + sudo, behind the FakeRunner.
- * Every answer follows the real tool's output; sources:
- *  - minikube: ../shared/reference/minikube.md (v1.38.1): status JSON and exit codes (s2), profile
- *    list and addons list JSON (s2), "Tunnel successfully started" (s3), version JSON
- *    (tilt-dev/ctlptl pkg/cluster/admin_minikube_test.go).
- *  - kubectl: `get -o json` returns the object or {"kind":"List","items":[…]}; NotFound on stderr
- *    with exit 1 (kubectl's standard error printer); apply --server-side prints
- *    "<kind>[.<group>]/<name> serverside-applied" (kubectl pkg/cmd/apply/apply.go); delete prints
- *    "<kind>[.<group>] \"<name>\" deleted"; version --client -o json and docker info with the daemon
- *    down are captured on a real machine (test/fixtures/).
- *  - etcdctl endpoint health: "<url> is healthy: successfully committed proposal: took = …" per member.
+ * A Mac with minikube and Docker Desktop, played, in front of a real Kubernetes control plane
+ * (test/cluster/): the runner answers minikube, docker and sudo as they do, the Mac's own
+ * `kubectl version --client`, and the commands run inside pods (InPodCommands); every other kubectl
+ * call runs the real kubectl against the real API server, through the kube context that the played
+ * `minikube start` writes. Sources of the played answers:
+ *  - minikube v1.38.1: status JSON and exit codes (minikube cmd/minikube/cmd/status.go: exit 7 when
+ *    stopped, 85 for a missing profile), profile list and addons list JSON, "Tunnel successfully
+ *    started" (pkg/minikube/tunnel/kic), version JSON (tilt-dev/ctlptl pkg/cluster/admin_minikube_test.go).
+ *  - `minikube start` writes a context named after the profile into the kubeconfig
+ *    (pkg/minikube/kubeconfig/kubeconfig.go, UpdateEndpoint) and, with --keep-context, leaves the
+ *    current context alone; the default-storageclass addon makes StorageClass `standard`
+ *    (deploy/addons/storageclass/storageclass.yaml). A stopped profile's API server refuses connections.
+ *  - `minikube addons enable ingress` deploys the controller in namespace ingress-nginx with labels
+ *    app.kubernetes.io/name=ingress-nginx, app.kubernetes.io/component=controller and IngressClass
+ *    nginx (deploy/addons/ingress/ingress-deploy.yaml).
+ *  - minikube tunnel (docker driver) sets LoadBalancer status to 127.0.0.1 while it runs
+ *    (test/cluster/controllers.ts, startLoadBalancerPublisher, active while the played tunnel lives).
+ *  - `kubectl version --client -o json` and `docker info` with the daemon down are captured outputs
+ *    (test/fixtures/).
  */
-export interface StuckPods {
-  readonly component: string;
-  readonly reason: string;
-  readonly message: string;
-  readonly event: string;
-  readonly log?: string;
-}
-
 interface Profile {
   running: boolean;
   cpus: number;
@@ -37,18 +40,6 @@ interface Profile {
   ports: string[];
   addons: Set<string>;
 }
-
-type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; status?: any };
-
-const GROUPS: Record<string, string> = { StatefulSet: "apps", Deployment: "apps", Ingress: "networking.k8s.io", PodDisruptionBudget: "policy" };
-const KIND_NAMES: Record<string, string> = {
-  pods: "Pod", pod: "Pod", statefulset: "StatefulSet", statefulsets: "StatefulSet", deployment: "Deployment", deployments: "Deployment",
-  service: "Service", services: "Service", svc: "Service", ingress: "Ingress", poddisruptionbudget: "PodDisruptionBudget",
-  configmap: "ConfigMap", pvc: "PersistentVolumeClaim", persistentvolumeclaim: "PersistentVolumeClaim", namespace: "Namespace",
-  storageclass: "StorageClass", events: "Event",
-};
-const plural = (kind: string) => `${kind.toLowerCase()}${kind.endsWith("s") ? "es" : "s"}`;
-const resourceName = (kind: string) => (GROUPS[kind] ? `${kind.toLowerCase()}.${GROUPS[kind]}` : kind.toLowerCase());
 
 function ok(stdout = "", stderr = ""): Answer {
   return { exitCode: 0, stdout, stderr };
@@ -60,69 +51,41 @@ function flag(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i === -1 ? undefined : argv[i + 1];
 }
-/** kubectl's positional words after the verb: flags and their values left out. */
-const FLAGS_WITH_VALUES = new Set(["--context", "-n", "-l", "-o", "-c", "-f", "--field-selector"]);
-function positionals(argv: readonly string[]): string[] {
-  const words: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    if (argv[i] === "--") break;
-    if (FLAGS_WITH_VALUES.has(argv[i]!)) i++;
-    else if (!argv[i]!.startsWith("-")) words.push(argv[i]!);
-  }
-  return words;
-}
 
-function matchesSelector(labels: Record<string, string> | undefined, selector: string | undefined): boolean {
-  if (!selector) return true;
-  return selector.split(",").every((pair) => {
-    const [k, v] = pair.split("=");
-    return labels?.[k!] === v;
-  });
-}
+/** A port nothing listens on: a stopped minikube's API server. */
+const REFUSED = "https://127.0.0.1:1";
 
 export class FakeCluster {
   readonly runner = new FakeRunner();
+  readonly inPod: InPodCommands | undefined;
   minikubeInstalled = true;
   dockerRunning = true;
   profile: Profile | undefined;
-  readonly contexts = new Map<string, { namespace?: string }>();
-  readonly objects = new Map<string, KubeObject>();
-  stuck: StuckPods | undefined;
+  /** The Mac's kubectl (Homebrew kubernetes-cli) as `kubectl version --client` reports it. */
   kubectlVersion = "v1.35.1";
-  /** What etcdctl put/get/del see through `kubectl exec` (etcdctl prints OK for put, the value for get --print-value-only). */
-  readonly etcdKeys = new Map<string, string>();
-  /** The host folder behind the pods' /mnt/vol, when `kubectl exec … node -e` should run for real. */
-  podVolume: string | undefined;
-  /** KiB that `du -sk /tmp/nginx/client-body` reports in the ingress controller pod. */
-  spoolKiB = 0;
-  /**
-   * Restarted probe containers show as the API does (containerStatuses[].restartCount,
-   * lastState.terminated.reason "OOMKilled", exitCode 137:
-   * https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/).
-   */
-  /** Restarts of the probe containers so far; OOMKilled is their last termination once above 0. */
-  restarts = 0;
-  /** Pods deleted with `kubectl delete pod`, and what a test wants to happen then. */
-  readonly deletedPods: string[] = [];
-  onPodDeleted?: (pod: string) => void;
-  /** A cloud cluster's LoadBalancer controller assigns addresses with no tunnel. */
-  cloudLoadBalancers = false;
   /** Called with each kubectl verb, e.g. to interrupt a run mid-way. */
   onKubectl?: (verb: string, argv: readonly string[]) => void;
   private tunnelPid: number | undefined;
 
-  constructor(readonly profileName = "anka-lab") {
-    this.runner.handle((argv, options) => this.answer(argv, options));
+  /**
+   * Without a control plane (the doctor's tests, which never reach a cluster) every kubectl call but
+   * `version --client` is refused as unscripted.
+   */
+  constructor(
+    private readonly cluster?: { readonly controlPlane: ControlPlane; readonly kubeconfig: string },
+    readonly profileName = "anka-lab",
+  ) {
+    this.inPod = cluster && inPodCommands(cluster.controlPlane);
+    this.runner.handle((argv, options) => this.answer(argv, options?.input, options?.timeoutMs));
     this.runner.onDetached = (argv, log, pid) => {
       if (argv[0] === "minikube" && argv[1] === "tunnel") {
         this.tunnelPid = pid;
-        // The docker driver's tunnel prints this once its forwards are up (minikube.md s3).
-        appendFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n");
+        // The docker driver's tunnel prints this once its forwards are up (minikube pkg/minikube/tunnel/kic).
+        writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n", { flag: "a" });
       }
     };
   }
 
-  /** A running cluster as a previous lab:up left it, without going through lab:up. */
   get tunnelAlive(): boolean {
     return this.tunnelPid !== undefined && this.runner.isAlive(this.tunnelPid);
   }
@@ -131,20 +94,21 @@ export class FakeCluster {
     if (this.tunnelPid !== undefined) this.runner.die(this.tunnelPid);
   }
 
-  private key(kind: string, namespace: string | undefined, name: string): string {
-    return `${kind}/${namespace ?? ""}/${name}`;
-  }
-
-  private answer(argv: readonly string[], options: RunOptions | undefined): Answer | undefined {
+  private async answer(argv: readonly string[], input: string | undefined, timeoutMs: number | undefined): Promise<Answer | undefined> {
     switch (argv[0]) {
       case "minikube":
         return this.minikubeInstalled ? this.minikube(argv) : { missing: true };
-      case "kubectl":
-        return this.kubectl(argv, options);
+      case "kubectl": {
+        if (argv[1] === "version" && argv.includes("--client")) return this.macKubectlVersion();
+        const verb = argv[1] === "--context" ? argv[3] : argv[1];
+        this.onKubectl?.(verb!, argv);
+        if (!this.inPod) return undefined;
+        return (await this.inPod.answer(argv)) ?? realKubectl(argv, { input, timeoutMs });
+      }
       case "docker":
         return this.docker(argv);
       case "sudo":
-        // sudo is faked: it runs the rest of the command (cp) for real, without asking for a password.
+        // Played: it runs the rest of the command (cp) for real, without asking for a password.
         if (argv[1] === "-n") return ok();
         return this.plainCommand(argv.slice(1));
       case "cp":
@@ -154,6 +118,14 @@ export class FakeCluster {
       default:
         return undefined;
     }
+  }
+
+  /** The captured shape, as Homebrew's kubernetes-cli on an Apple Silicon Mac fills it. */
+  private macKubectlVersion(): Answer {
+    const captured = JSON.parse(readFileSync(join(FIXTURES, "kubectl-version-client.json"), "utf8"));
+    const [, minor] = /^v1\.(\d+)/.exec(this.kubectlVersion) ?? [];
+    captured.clientVersion = { ...captured.clientVersion, major: "1", minor, gitVersion: this.kubectlVersion, platform: "darwin/arm64" };
+    return json(captured);
   }
 
   private plainCommand(argv: readonly string[]): Answer | undefined {
@@ -174,7 +146,37 @@ export class FakeCluster {
     return json({ ...info, ID: "c0ffee", ServerVersion: "28.3.2", NCPU: 8, MemTotal: 8 * 2 ** 30, OperatingSystem: "Docker Desktop", OSType: "linux", Architecture: "aarch64" });
   }
 
-  private minikube(argv: readonly string[]): Answer | undefined {
+  /** Points the profile's context at the API server (running) or at a closed port (stopped), or removes it. */
+  private get controlPlane(): ControlPlane {
+    if (!this.cluster) throw new Error("FakeCluster: this test has no control plane");
+    return this.cluster.controlPlane;
+  }
+
+  private writeContext(state: "running" | "stopped" | "deleted"): void {
+    if (!this.cluster) return;
+    const config = (parse(readFileSync(this.cluster.kubeconfig, "utf8")) ?? {}) as any;
+    const name = this.profileName;
+    const without = (list: any[] | undefined) => (list ?? []).filter((e) => e.name !== name);
+    const previous = (config.contexts ?? []).find((c: any) => c.name === name)?.context ?? {};
+    config.clusters = without(config.clusters);
+    config.users = without(config.users);
+    config.contexts = without(config.contexts);
+    if (state !== "deleted") {
+      config.clusters.push({ name, cluster: { server: state === "running" ? this.controlPlane.server : REFUSED, "insecure-skip-tls-verify": true } });
+      config.users.push({ name, user: { token: this.controlPlane.token } });
+      config.contexts.push({ name, context: { ...previous, cluster: name, user: name } });
+    }
+    writeFileSync(this.cluster.kubeconfig, stringify(config));
+  }
+
+  /** Whether the profile's context exists in the kubeconfig, and its namespace. */
+  context(): { namespace?: string } | undefined {
+    const config = (parse(readFileSync(this.cluster!.kubeconfig, "utf8")) ?? {}) as any;
+    const found = (config.contexts ?? []).find((c: any) => c.name === this.profileName);
+    return found ? { ...(found.context.namespace ? { namespace: found.context.namespace } : {}) } : undefined;
+  }
+
+  private async minikube(argv: readonly string[]): Promise<Answer | undefined> {
     const [, verb, ...rest] = argv;
     const p = flag(argv, "-p");
     if (verb === "version") return json({ commit: "c7e8ba7c8dbd6f98b5d3cf6b9e1e0f3d1f4aa9e2", minikubeVersion: "v1.38.1" });
@@ -231,10 +233,14 @@ export class FakeCluster {
           addons: new Set(["storage-provisioner", "default-storageclass"]),
         };
         this.profile.running = true;
-        if (!this.contexts.has(p)) this.contexts.set(p, {});
-        this.put({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "standard" } });
+        this.writeContext("running");
+        if (this.cluster) await this.create("/apis/storage.k8s.io/v1/storageclasses", MINIKUBE_STORAGE_CLASS);
         return ok(`😄  [${p}] minikube v1.38.1 on Darwin 15.5 (arm64)\n🏄  Done! kubectl is now configured to use "${p}" cluster and "default" namespace by default\n`);
       }
+      case "stop":
+        if (this.profile) this.profile.running = false;
+        this.writeContext("stopped");
+        return ok(`✋  Stopping node "${p}"  ...\n🛑  1 node stopped.\n`);
       case "addons": {
         if (!this.profile) return { exitCode: 85, stderr: `🤷  Profile "${p}" not found.\n` };
         if (rest[0] === "list")
@@ -243,251 +249,66 @@ export class FakeCluster {
           );
         if (rest[0] === "enable") {
           this.profile.addons.add(rest[1]!);
+          if (rest[1] === "ingress" && this.cluster) await this.deployIngressAddon();
           return ok(`🌟  The '${rest[1]}' addon is enabled\n`);
         }
         return undefined;
       }
       case "delete":
         this.profile = undefined;
-        this.objects.clear();
-        this.contexts.delete(p);
+        this.writeContext("deleted");
         return ok(`🔥  Deleting "${p}" in docker ...\n💀  Removed all traces of the "${p}" cluster.\n`);
       default:
         return undefined;
     }
   }
 
-  put(object: KubeObject): void {
-    this.objects.set(this.key(object.kind, object.metadata.namespace, object.metadata.name), object);
+  private async create(path: string, object: unknown): Promise<void> {
+    const result = await api(this.controlPlane, "POST", path, object);
+    if (result.status !== 201 && result.status !== 409) throw new Error(`creating ${path}: HTTP ${result.status} ${JSON.stringify(result.body?.message)}`);
   }
 
-  private reachable(argv: readonly string[]): Answer | undefined {
-    const context = flag(argv, "--context");
-    if (context === undefined) return undefined;
-    if (!this.contexts.has(context)) return { exitCode: 1, stderr: `error: context "${context}" does not exist\n` };
-    if (this.profile && !this.profile.running && context === this.profileName)
-      return { exitCode: 1, stderr: "The connection to the server 127.0.0.1:32771 was refused - did you specify the right host or port?\n" };
-    return undefined;
-  }
-
-  private kubectl(argv: readonly string[], options: RunOptions | undefined): Answer | undefined {
-    if (argv[1] === "version") {
-      // The captured shape, as Homebrew's kubernetes-cli on an Apple Silicon Mac would fill it.
-      const captured = JSON.parse(readFileSync(join(FIXTURES, "kubectl-version-client.json"), "utf8"));
-      captured.clientVersion = { ...captured.clientVersion, major: "1", minor: "35", gitVersion: this.kubectlVersion, platform: "darwin/arm64" };
-      return json(captured);
-    }
-    if (argv[1] === "config") return this.kubeconfig(argv);
-    const blocked = this.reachable(argv);
-    if (blocked) return blocked;
-    const [verb, ...words] = positionals(argv);
-    this.onKubectl?.(verb!, argv);
-    const namespace = flag(argv, "-n");
-    switch (verb) {
-      case "get":
-        return this.get(words[0]!, words[1], namespace, flag(argv, "-l"), flag(argv, "--field-selector"));
-      case "apply":
-        return this.apply(options?.input ?? "", flag(argv, "-l"), argv.filter((a) => a.startsWith("--prune-allowlist=")).map((a) => a.split("=")[1]!.split("/").at(-1)!));
-      case "exec":
-        return this.exec(argv);
-      case "logs":
-        return ok(this.stuck?.log ? `${this.stuck.log}\n` : "");
-      case "delete":
-        if (words[0] === "pod") {
-          this.deletedPods.push(words[1]!);
-          this.onPodDeleted?.(words[1]!);
-          return ok(`pod "${words[1]}" deleted\n`);
-        }
-        return this.delete(words, flag(argv, "-l"), namespace);
-      case "patch":
-        return this.patch(words, namespace, flag(argv, "-p")!);
-      case "scale": {
-        const o = this.objects.get(this.key(KIND_NAMES[words[0]!]!, namespace, words[1]!));
-        if (!o) return { exitCode: 1, stderr: `Error from server (NotFound): ${words[0]}s "${words[1]}" not found\n` };
-        o.spec.replicas = Number(argv.find((a) => a.startsWith("--replicas="))!.split("=")[1]);
-        return ok(`${resourceName(o.kind)}/${o.metadata.name} scaled\n`);
-      }
-      default:
-        return undefined;
-    }
-  }
-
-  private kubeconfig(argv: readonly string[]): Answer | undefined {
-    if (argv[2] === "view")
-      return json({
-        kind: "Config",
-        apiVersion: "v1",
-        contexts: [...this.contexts].map(([name, c]) => ({ name, context: { cluster: name, user: name, ...(c.namespace ? { namespace: c.namespace } : {}) } })),
-      });
-    if (argv[2] === "set-context") {
-      const name = argv[3]!;
-      this.contexts.set(name, { namespace: argv.find((a) => a.startsWith("--namespace="))?.split("=")[1] });
-      return ok(`Context "${name}" modified.\n`);
-    }
-    return undefined;
-  }
-
-  /** Pods the controllers would have made, Ready unless this component is stuck. */
-  private pods(namespace: string | undefined): KubeObject[] {
-    const pods: KubeObject[] = [];
-    const make = (name: string, ns: string, labels: Record<string, string>, containers: string[]) => {
-      const stuck = this.stuck && labels["app.kubernetes.io/name"] === this.stuck.component;
-      pods.push({
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name, namespace: ns, labels },
-        status: {
-          phase: stuck ? "Pending" : "Running",
-          conditions: [
-            { type: "PodScheduled", status: "True" },
-            stuck
-              ? { type: "Ready", status: "False", reason: "ContainersNotReady", message: `containers with unready status: [${containers[0]}]` }
-              : { type: "Ready", status: "True" },
-          ],
-          containerStatuses: containers.map((c, i) => ({
-            name: c,
-            ready: !stuck || i > 0,
-            restartCount: c === "probe" && labels["app.kubernetes.io/name"] === "anka-build-cloud" ? this.restarts : 0,
-            ...(c === "probe" && this.restarts > 0 && labels["app.kubernetes.io/name"] === "anka-build-cloud"
-              ? { lastState: { terminated: { exitCode: 137, reason: "OOMKilled", startedAt: "2026-11-25T14:00:00Z", finishedAt: "2026-11-25T14:01:00Z" } } }
-              : {}),
-            state: stuck && i === 0 ? { waiting: { reason: this.stuck!.reason, message: this.stuck!.message } } : { running: { startedAt: "2026-11-25T14:00:00Z" } },
-          })),
-        },
-      });
-    };
-    for (const o of this.objects.values()) {
-      if (namespace && o.metadata.namespace !== namespace) continue;
-      const labels = o.spec?.template?.metadata?.labels ?? {};
-      const containers = (o.spec?.template?.spec?.containers ?? []).map((c: any) => c.name);
-      if (o.kind === "StatefulSet")
-        for (let i = 0; i < o.spec.replicas; i++) make(`${o.metadata.name}-${i}`, o.metadata.namespace!, labels, containers);
-      if (o.kind === "Deployment")
-        for (let i = 0; i < o.spec.replicas; i++) make(`${o.metadata.name}-7d9c8b6f5-${"abcde"[i]}x${i}`, o.metadata.namespace!, labels, containers);
-    }
-    if (this.profile?.addons.has("ingress") && (!namespace || namespace === "ingress-nginx"))
-      make("ingress-nginx-controller-6c7d8f5b9-q2x4z", "ingress-nginx", { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" }, ["controller"]);
-    return pods;
-  }
-
-  private withStatus(o: KubeObject): KubeObject {
-    const stuck = this.stuck && o.spec?.template?.metadata?.labels?.["app.kubernetes.io/name"] === this.stuck.component;
-    if (o.kind === "StatefulSet" || o.kind === "Deployment")
-      return { ...o, status: { replicas: o.spec.replicas, readyReplicas: stuck ? 0 : o.spec.replicas, updatedReplicas: o.spec.replicas } };
-    if (o.kind === "Service" && o.spec?.type === "LoadBalancer")
-      return { ...o, status: { loadBalancer: this.tunnelAlive || this.cloudLoadBalancers ? { ingress: [{ ip: "127.0.0.1" }] } : {} } };
-    return o;
-  }
-
-  private get(kindArg: string, name: string | undefined, namespace: string | undefined, selector: string | undefined, fieldSelector: string | undefined): Answer {
-    const kind = KIND_NAMES[kindArg] ?? kindArg;
-    if (kind === "Event") {
-      const pod = fieldSelector?.split("=")[1];
-      const items =
-        this.stuck && pod?.includes(this.stuck.component)
-          ? [{ kind: "Event", type: "Warning", reason: "Failed", message: this.stuck.event, involvedObject: { kind: "Pod", name: pod } }]
-          : [];
-      return json({ apiVersion: "v1", kind: "List", items });
-    }
-    const pool = kind === "Pod" ? this.pods(namespace) : [...this.objects.values()].filter((o) => o.kind === kind && (!namespace || o.metadata.namespace === namespace || kind === "StorageClass"));
-    if (name !== undefined) {
-      const found = pool.find((o) => o.metadata.name === name);
-      if (!found) return { exitCode: 1, stderr: `Error from server (NotFound): ${plural(kind)}${GROUPS[kind] ? `.${GROUPS[kind]}` : ""} "${name}" not found\n` };
-      return json(this.withStatus(found));
-    }
-    return json({ apiVersion: "v1", kind: "List", items: pool.filter((o) => matchesSelector(o.metadata.labels, selector)).map((o) => this.withStatus(o)) });
-  }
-
-  private apply(input: string, selector: string | undefined, allowKinds: string[]): Answer {
-    const applied = parseAllDocuments(input).map((d) => d.toJS() as KubeObject).filter(Boolean);
-    const keep = new Set(applied.map((o) => this.key(o.kind, o.metadata.namespace, o.metadata.name)));
-    const lines = applied.map((o) => {
-      this.put(o);
-      return `${resourceName(o.kind)}/${o.metadata.name} serverside-applied`;
+  /** What the ingress addon deploys that the lab looks at: its namespace, controller and IngressClass. */
+  private async deployIngressAddon(): Promise<void> {
+    const labels = { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/component": "controller" };
+    await this.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "ingress-nginx" } });
+    await this.create("/apis/networking.k8s.io/v1/ingressclasses", {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "IngressClass",
+      metadata: { name: "nginx", labels },
+      spec: { controller: "k8s.io/ingress-nginx" },
     });
-    for (const [key, o] of [...this.objects]) {
-      if (!keep.has(key) && allowKinds.includes(o.kind) && matchesSelector(o.metadata.labels, selector)) {
-        this.objects.delete(key);
-        lines.push(`${resourceName(o.kind)}/${o.metadata.name} pruned`);
-      }
-    }
-    // Objects from volumeClaimTemplates, as the StatefulSet controller makes them (kept on delete).
-    for (const o of applied.filter((x) => x.kind === "StatefulSet"))
-      for (let i = 0; i < o.spec.replicas; i++)
-        this.put({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: `data-${o.metadata.name}-${i}`, namespace: o.metadata.namespace, labels: o.spec.volumeClaimTemplates[0].metadata.labels } });
-    return ok(lines.join("\n") + "\n");
+    await this.create("/apis/apps/v1/namespaces/ingress-nginx/deployments", {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "ingress-nginx-controller", namespace: "ingress-nginx", labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: "controller", image: "registry.k8s.io/ingress-nginx/controller:v1.14.1", ports: [{ containerPort: 80, hostPort: 80 }] }] },
+        },
+      },
+    });
   }
 
-  private exec(argv: readonly string[]): Answer {
-    const command = argv.slice(argv.indexOf("--") + 1);
-    if (command[0] === "du") return ok(`${this.spoolKiB}\t${command[2]}\n`);
-    if (command[0] === "node" && command[1] === "-e") return this.nodeInPod(command);
-    if (command[0] === "etcdctl" && !command.includes("health")) return this.etcdctl(command.filter((a) => !a.startsWith("--endpoints")));
-    const sts = [...this.objects.values()].find((o) => o.kind === "StatefulSet");
-    if (!sts) return { exitCode: 1, stderr: `Error from server (NotFound): pods "${argv[6]}" not found\n` };
-    const ns = sts.metadata.namespace;
-    const lines = Array.from({ length: sts.spec.replicas }, (_, i) => `http://${sts.metadata.name}-${i}.etcd-headless.${ns}.svc.cluster.local:2379 is healthy: successfully committed proposal: took = 2.31${i}ms`);
-    return ok(lines.join("\n") + "\n");
-  }
-
-  /** A strategic merge patch of containers' resources, matched by container name (kubectl patch --type=strategic). */
-  private patch(words: string[], namespace: string | undefined, patchText: string): Answer {
-    const o = this.objects.get(this.key(KIND_NAMES[words[0]!]!, namespace, words[1]!));
-    if (!o) return { exitCode: 1, stderr: `Error from server (NotFound): deployments.apps "${words[1]}" not found\n` };
-    const patch = JSON.parse(patchText);
-    for (const change of patch.spec.template.spec.containers as any[]) {
-      const container = o.spec.template.spec.containers.find((c: any) => c.name === change.name);
-      const limit = change.resources?.limits?.memory;
-      container.resources = { ...container.resources, limits: limit === null ? undefined : { ...container.resources?.limits, memory: limit } };
-      if (limit === null) delete container.resources.limits;
-    }
-    return ok(`${resourceName(o.kind)}/${o.metadata.name} patched\n`);
-  }
-
-  /** The memory limit on the build-cloud pods' probe container, if any. */
-  probeLimit(): string | undefined {
-    const deployment = [...this.objects.values()].find((o) => o.kind === "Deployment");
-    return deployment?.spec.template.spec.containers.find((c: any) => c.name === "probe")?.resources?.limits?.memory;
-  }
-
-  /** The pod's node runs the program for real here, with /mnt/vol mapped to the shared test volume. */
-  private nodeInPod(command: readonly string[]): Answer {
-    if (!this.podVolume) return { exitCode: 1, stderr: "error: unable to upgrade connection: container not found (\"probe\")\n" };
-    const args = command.slice(3).map((a) => (a.startsWith("/mnt/vol/") ? join(this.podVolume!, a.slice("/mnt/vol/".length)) : a));
-    try {
-      const stdout = execFileSync(process.execPath, ["-e", command[2]!, ...args], { encoding: "utf8" });
-      return ok(stdout);
-    } catch (error) {
-      const e = error as { status?: number; stderr?: string };
-      return { exitCode: e.status ?? 1, stderr: `${e.stderr ?? ""}command terminated with exit code ${e.status ?? 1}\n` };
-    }
-  }
-
-  private etcdctl(command: readonly string[]): Answer {
-    const [, verb, key, value] = command;
-    if (verb === "put") return (this.etcdKeys.set(key!, value!), ok("OK\n"));
-    if (verb === "get") return ok(this.etcdKeys.has(key!) ? `${this.etcdKeys.get(key!)}\n` : "");
-    if (verb === "del") return ok(this.etcdKeys.delete(key!) ? "1\n" : "0\n");
-    return { exitCode: 1, stderr: `Error: unknown command "${verb}" for "etcdctl"\n` };
-  }
-
-  private delete(words: string[], selector: string | undefined, namespace: string | undefined): Answer {
-    const kinds = words[0]!.split(",").map((k) => KIND_NAMES[k] ?? k);
-    const named = words[1];
-    const lines: string[] = [];
-    for (const [key, o] of [...this.objects]) {
-      if (!kinds.includes(o.kind)) continue;
-      if (named ? o.metadata.name !== named : !matchesSelector(o.metadata.labels, selector)) continue;
-      if (o.kind !== "Namespace" && namespace && o.metadata.namespace !== namespace) continue;
-      if (o.kind === "Namespace") for (const [k2, o2] of [...this.objects]) if (o2.metadata.namespace === o.metadata.name) this.objects.delete(k2);
-      this.objects.delete(key);
-      lines.push(`${resourceName(o.kind)} "${o.metadata.name}" deleted`);
-    }
-    return ok(lines.join("\n") + (lines.length ? "\n" : ""));
-  }
-
-  /** Objects of a kind, by name, for assertions. */
-  names(kind: string): string[] {
-    return [...this.objects.values()].filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
+  /**
+   * Gives a pod the status kubelet would report after containers restarted, e.g. OOMKilled
+   * (restartCount and lastState.terminated reason "OOMKilled", exit code 137:
+   * https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/). kwok then
+   * leaves the pod's status alone (KWOK_STATUS_ANNOTATION).
+   */
+  async restartContainers(namespace: string, pod: string, container: string, reason: string, exitCode: number): Promise<void> {
+    const path = `/api/v1/namespaces/${namespace}/pods/${pod}`;
+    await api(this.controlPlane, "PATCH", path, { metadata: { annotations: { [KWOK_STATUS_ANNOTATION]: "custom" } } }, "application/merge-patch+json");
+    const current = (await api(this.controlPlane, "GET", path)).body;
+    const statuses = (current.status.containerStatuses ?? []).map((s: any) =>
+      s.name === container
+        ? { ...s, restartCount: (s.restartCount ?? 0) + 1, lastState: { terminated: { exitCode, reason, startedAt: "2026-11-25T14:00:00Z", finishedAt: "2026-11-25T14:01:00Z" } } }
+        : s,
+    );
+    const patched = await api(this.controlPlane, "PATCH", `${path}/status`, { status: { containerStatuses: statuses } }, "application/merge-patch+json");
+    if (patched.status !== 200) throw new Error(`status of pod ${pod}: HTTP ${patched.status}`);
   }
 }

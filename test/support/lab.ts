@@ -7,7 +7,7 @@ import { runCommand, type CommandSpec } from "../../lab/cli/command.js";
 import type { CommandDeps, LabCommand } from "../../lab/commands/common.js";
 import type { HostFacts } from "../../lab/doctor/checks.js";
 import { StateStore } from "../../lab/state.js";
-import type { FakeCluster } from "./fakeCluster.js";
+import type { Runner } from "../../lab/exec/types.js";
 import { captureIo, type CapturedIo } from "./io.js";
 
 /**
@@ -70,7 +70,7 @@ export interface Harness {
 }
 
 /** Temp state dir and hosts file, captured output, fast waits, the fake cluster's runner. */
-export function harness(cluster: FakeCluster, stubs: AnkaStubs, overrides: Partial<CommandDeps> = {}): Harness {
+export function harness(cluster: { readonly runner: Runner }, stubs: AnkaStubs, overrides: Partial<CommandDeps> = {}, extraEnv: Record<string, string> = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), "anka-lab-life-"));
   const stateDir = join(dir, ".lab");
   const hostsFile = join(dir, "hosts");
@@ -79,6 +79,7 @@ export function harness(cluster: FakeCluster, stubs: AnkaStubs, overrides: Parti
     ANKA_LAB_STATE_DIR: stateDir,
     ANKA_LAB_CONTROLLER_PORT: String(stubs.controllerPort),
     ANKA_LAB_REGISTRY_PORT: String(stubs.registryPort),
+    ...extraEnv,
   };
   return {
     io: captureIo(env),

@@ -5,7 +5,7 @@ import { sampleTemplate } from "../../template/sample.js";
 import { READ_CGROUP_MEMORY, memoryFigures, type MemoryFigures } from "../memory.js";
 import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { REPRO_MANAGER, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../tools.js";
+import { applyRenderedChange, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../tools.js";
 
 /**
  * The limit goes on the registry and on the probe: the probe is what writes a pushed template to
@@ -14,15 +14,19 @@ import { REPRO_MANAGER, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, 
 const LIMITED = ["registry", "probe"];
 const SAMPLE_MS = 1000;
 
-function limitPatch(limit: string | null): string {
-  return JSON.stringify({ spec: { template: { spec: { containers: LIMITED.map((name) => ({ name, resources: { limits: { memory: limit } } })) } } } });
-}
-
-async function patchLimit(t: ReproTools, limit: string | null): Promise<void> {
-  await t.ctx.change(
-    t.ctx.kubectl("patch", "deployment", NAMES.buildCloud, "-n", t.ctx.config.namespace, "--type=strategic", `--field-manager=${REPRO_MANAGER}`, "-p", limitPatch(limit)),
-    { timeoutMs: 60_000 },
-  );
+/**
+ * Sets (or, with null, removes) the memory limit by applying the rendered Deployment with the limit
+ * under the lab's own field manager: the next apply of the plain render (lab:up, or this scenario's
+ * fix) then removes it, because server-side apply deletes a field its manager stops applying when no
+ * other manager owns it (https://kubernetes.io/docs/reference/using-api/server-side-apply/#field-management).
+ * A `kubectl patch` would make another manager own the limit, and no later apply would remove it.
+ */
+async function setLimit(t: ReproTools, limit: string | null): Promise<void> {
+  await applyRenderedChange(t.ctx, "Deployment", NAMES.buildCloud, (deployment) => {
+    if (limit === null) return;
+    for (const container of deployment.spec.template.spec.containers)
+      if (LIMITED.includes(container.name)) container.resources = { ...container.resources, limits: { ...container.resources?.limits, memory: limit } };
+  });
   await waitBuildCloudReady(t);
 }
 
@@ -91,11 +95,11 @@ export const scenario: Scenario = {
     "Veertu: put no memory limit on the registry; it restarts or is rescheduled mid-transfer (seed FAQ)",
   ],
   async setup(t) {
-    await patchLimit(t, t.options.memoryLimit);
+    await setLimit(t, t.options.memoryLimit);
   },
   act: (t) => pushAndWatch(t, 531, t.options.memoryLimit),
   async fix(t) {
-    await patchLimit(t, null);
+    await setLimit(t, null);
   },
   verify: (t) => pushAndWatch(t, 532, undefined),
   restore: (t) => reapplyLab(t),
