@@ -102,11 +102,11 @@ describe.skipIf(!available)("lab:up", () => {
 
   it("carries on after a half-finished run", async () => {
     heldClaims = namespace;
-    lab = newHarness({ waits: SHORT_WAITS });
+    lab.deps = { ...lab.deps, waits: SHORT_WAITS };
     expect(await up()).toBe(1);
     expect(lab.state.read()).toMatchObject({ stoppedAt: "wait-etcd", steps: { cluster: "done", apply: "done", "wait-etcd": "failed" } });
     heldClaims = undefined;
-    lab = newHarness();
+    lab.deps = { ...lab.deps, waits: WAITS };
     const before = cluster!.runner.calls.length;
     expect(await up()).toBe(0);
     expect(mutations(before)).toEqual(["kubectl --context anka-lab apply"]);
@@ -142,7 +142,7 @@ describe.skipIf(!available)("lab:up", () => {
     }, 1);
     expect(await up()).toBe(1);
     const err = lab.io.stderr.join("\n");
-    expect(err).toContain("anka-lab: failed: kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts --prune -l app.kubernetes.io/part-of=anka-lab");
+    expect(err).toContain("anka-lab: failed: kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts -f -");
     expect(err).toContain("exit code 1");
     expect(err).toContain('failed calling webhook "validate.nginx.ingress.kubernetes.io"');
     expect(err).toContain("next: see the kubectl output above");
@@ -154,7 +154,7 @@ describe.skipIf(!available)("lab:up", () => {
   it("prints a diagnosis when a pod never becomes Ready", async () => {
     // No volume for the claims: the real scheduler leaves the pods Pending and says why in an event.
     heldClaims = namespace;
-    lab = newHarness({ waits: SHORT_WAITS });
+    lab.deps = { ...lab.deps, waits: SHORT_WAITS };
     expect(await up()).toBe(1);
     const err = lab.io.stderr.join("\n");
     expect(err).toContain("timed out after 3 s waiting for all 3 etcd members healthy: 0/3 etcd pods Ready");

@@ -24,8 +24,8 @@ export class InPodCommands {
   spoolKiB = 0;
   /** Log lines `kubectl logs` prints for any container. */
   log = "";
-  /** Called with every in-pod command, e.g. to interrupt or sample. */
-  onCommand?: (argv: readonly string[]) => void;
+  /** Called with every in-pod command once it has been answered, e.g. to step a test along. */
+  onAnswered?: (argv: readonly string[]) => void;
 
   constructor(
     /** The etcd member URLs of Ready etcd pods in a namespace, from the API server. */
@@ -40,7 +40,12 @@ export class InPodCommands {
     const verbAt = argv[1] === "--context" ? 3 : 1;
     const verb = argv[verbAt];
     if (verb !== "exec" && verb !== "logs") return undefined;
-    this.onCommand?.(argv);
+    const answer = await this.answerInPod(argv, verbAt, verb);
+    this.onAnswered?.(argv);
+    return answer;
+  }
+
+  private async answerInPod(argv: readonly string[], verbAt: number, verb: string): Promise<Answer> {
     const namespace = argv[argv.indexOf("-n") + 1]!;
     const pod = argv.slice(verbAt + 1).find((a, i, rest) => !a.startsWith("-") && !["-n", "-c", "--tail"].includes(rest[i - 1] ?? ""))!;
     if (!(await this.podExists(namespace, pod))) return { exitCode: 1, stderr: `Error from server (NotFound): pods "${pod}" not found\n` };

@@ -24,8 +24,15 @@ const SAMPLE_MS = 1000;
 async function setLimit(t: ReproTools, limit: string | null): Promise<void> {
   await applyRenderedChange(t.ctx, "Deployment", NAMES.buildCloud, (deployment) => {
     if (limit === null) return;
-    for (const container of deployment.spec.template.spec.containers)
-      if (LIMITED.includes(container.name)) container.resources = { ...container.resources, limits: { ...container.resources?.limits, memory: limit } };
+    for (const container of deployment.spec.template.spec.containers) {
+      if (!LIMITED.includes(container.name)) continue;
+      // The API server refuses a limit below the request ("must be less than or equal to memory
+      // limit": kubernetes pkg/apis/core/validation, ValidateResourceRequirements), so a lower limit
+      // brings the request down with it.
+      const request = container.resources?.requests?.memory;
+      const requests = request && sizeToBytes(request) > sizeToBytes(limit) ? { ...container.resources.requests, memory: limit } : container.resources?.requests;
+      container.resources = { ...container.resources, requests, limits: { ...container.resources?.limits, memory: limit } };
+    }
   });
   await waitBuildCloudReady(t);
 }
