@@ -47,6 +47,10 @@ function buildIngress(config: LabConfig, name: string, host: string, service: st
     },
     spec: {
       ingressClassName: config.ingress.className,
+      // Off by default. On, both hosts are served with the certificate lab:up makes from a lab CA
+      // (lab/steps/tls.ts) and stores in this Secret, the way Veertu's chart takes
+      // ingressNginxTLSSecretName (veertuinc/helm-charts charts/anka-build-cloud/templates/service.yaml).
+      ...(config.ingress.tls ? { tls: [{ hosts: [host], secretName: NAMES.ingressTls }] } : {}),
       rules: [
         {
           host,
