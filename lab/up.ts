@@ -5,6 +5,7 @@ import { NAMES } from "./manifests/names.js";
 import { applyStep } from "./steps/apply.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
 import { doctorStep } from "./steps/doctor.js";
+import { etcdMembersStep } from "./steps/etcdMembers.js";
 import { hostsStep } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
 import type { Step } from "./steps/step.js";
@@ -21,6 +22,7 @@ export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): 
     ingressStep,
     storageStep,
     tunnelStep,
+    etcdMembersStep,
     applyStep,
     etcdQuorumStep,
     buildCloudReadyStep,
