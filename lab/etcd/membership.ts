@@ -4,6 +4,7 @@
  * ConfigMap through kubectl. Every step ends by waiting until every member is started and healthy.
  */
 import type { LabContext } from "../context.js";
+import { CommandError } from "../exec/types.js";
 import { etcdctl } from "../kube/exec.js";
 import { getOne } from "../kube/kubectl.js";
 import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../manifests/etcd.js";
@@ -41,9 +42,18 @@ export function parseMemberList(stdout: string): ListedMember[] {
     });
 }
 
-/** `endpoint health --cluster` prints "<client url> is healthy: ..." per healthy member (unhealthy ones go to stderr). */
+/**
+ * `endpoint health --cluster -w json`: [{"endpoint","health","took","error"}] per member with a
+ * client URL (etcd-io/etcd etcdctl/ctlv3/command/ep_command.go epHealth, same in 3.4 and 3.5). JSON,
+ * because the plain form goes to stdout in 3.5 but to stderr in 3.4 (printer_simple.go).
+ */
 export function healthyUrls(stdout: string): Set<string> {
-  return new Set(stdout.split("\n").flatMap((l) => /^(\S+) is healthy: /.exec(l)?.[1] ?? []));
+  try {
+    const entries = JSON.parse(stdout) as { endpoint: string; health: boolean }[];
+    return new Set(entries.filter((e) => e.health).map((e) => e.endpoint));
+  } catch {
+    return new Set();
+  }
 }
 
 /** The StatefulSet ordinal in a member's peer URL, http://etcd-<n>.etcd-headless.<ns>...:2380. */
@@ -88,7 +98,7 @@ export async function readCluster(ctx: LabContext, candidates: readonly number[]
     const list = await etcdctl(ctx, via, ["member", "list", "-w", "simple"], { allowFailure: true });
     if (list.exitCode !== 0) continue;
     const listed = parseMemberList(list.stdout);
-    const health = await etcdctl(ctx, via, ["endpoint", "health", "--cluster"], { allowFailure: true });
+    const health = await etcdctl(ctx, via, ["endpoint", "health", "--cluster", "-w", "json"], { allowFailure: true });
     const healthy = healthyUrls(health.stdout);
     const members: MemberState[] = [];
     for (const m of listed) {
@@ -123,12 +133,40 @@ async function deleteVolume(ctx: LabContext, ordinal: number): Promise<void> {
   await ctx.change(ctx.kubectl("delete", "pvc", `data-${podName(ordinal)}`, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
 }
 
+/**
+ * etcd refuses a reconfiguration until every member has been connected for 5 s (HealthInterval) and
+ * enough are started (etcd-io/etcd server/etcdserver/server.go mayAddMember/mayRemoveMember at
+ * v3.5.33; errors.go ErrUnhealthy, ErrNotEnoughStartedMembers), so right after a member joined the
+ * next add is refused for a few seconds. Those two answers, and only those, are retried; Bitnami's
+ * start script retries its member add the same way (bitnami/containers bitnami/etcd/3.5/debian-12/
+ * rootfs/opt/bitnami/scripts/libetcd.sh add_self_to_cluster).
+ */
+const RECONFIGURE_NOT_YET = /etcdserver: unhealthy cluster|re-configuration failed due to not enough started members/;
+
+async function reconfigure(ctx: LabContext, via: number, args: string[]): Promise<void> {
+  if (ctx.dryRun) {
+    await etcdctl(ctx, via, args, { change: true });
+    return;
+  }
+  const refused = await waitFor(
+    `etcd to accept etcdctl ${args.join(" ")}`,
+    async () => {
+      const result = await etcdctl(ctx, via, args, { change: true, allowFailure: true });
+      if (result.exitCode === 0) return ready(undefined);
+      if (RECONFIGURE_NOT_YET.test(result.stderr)) return notYet(result.stderr.trim());
+      return ready(result);
+    },
+    { ...ctx.options.waits, signal: ctx.options.signal },
+  );
+  if (refused) throw new CommandError(refused);
+}
+
 async function memberAdd(ctx: LabContext, via: number, ordinal: number): Promise<void> {
-  await etcdctl(ctx, via, ["member", "add", podName(ordinal), `--peer-urls=${etcdPeerUrl(ctx.config, ordinal)}`], { change: true });
+  await reconfigure(ctx, via, ["member", "add", podName(ordinal), `--peer-urls=${etcdPeerUrl(ctx.config, ordinal)}`]);
 }
 
 async function memberRemove(ctx: LabContext, via: number, id: string): Promise<void> {
-  await etcdctl(ctx, via, ["member", "remove", id], { change: true });
+  await reconfigure(ctx, via, ["member", "remove", id]);
 }
 
 /** Waits until exactly `size` members are listed, all started and healthy. */
