@@ -10,6 +10,7 @@ import { hostsStep } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
 import type { Step } from "./steps/step.js";
 import { storageStep } from "./steps/storage.js";
+import { ingressTlsStep } from "./steps/tls.js";
 import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
@@ -24,6 +25,7 @@ export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): 
     tunnelStep,
     etcdMembersStep,
     applyStep,
+    ingressTlsStep,
     etcdQuorumStep,
     buildCloudReadyStep,
     loadBalancersStep,
