@@ -57,12 +57,12 @@ describe("etcd membership step of lab:up", () => {
     await etcdMembersStep.run(ctx, report);
     const plan = ctx.plan.map((p) => p.replace(/^kubectl --context anka-lab /, ""));
     expect(plan).toEqual([
-      "delete pvc data-etcd-3 -n anka --ignore-not-found --wait=false",
+      "delete pvc data-etcd-3 -n anka --ignore-not-found",
       expect.stringMatching(/^exec -n anka etcd-\d -c etcd -- etcdctl --endpoints=http:\/\/127\.0\.0\.1:2379 member add etcd-3 --peer-urls=http:\/\/etcd-3\.etcd-headless\.anka\.svc\.cluster\.local:2380$/),
       expect.stringMatching(/^patch configmap etcd-bootstrap -n anka --type merge -p .*etcd-3=http.*"initial-cluster-state":"existing"/),
       "scale statefulset etcd -n anka --replicas=4",
       "wait for all 4 etcd members started and healthy",
-      "delete pvc data-etcd-4 -n anka --ignore-not-found --wait=false",
+      "delete pvc data-etcd-4 -n anka --ignore-not-found",
       expect.stringMatching(/member add etcd-4 /),
       expect.stringMatching(/^patch configmap etcd-bootstrap .*etcd-4=http/),
       "scale statefulset etcd -n anka --replicas=5",

@@ -128,9 +128,12 @@ async function scale(ctx: LabContext, replicas: number): Promise<void> {
   await ctx.change(ctx.kubectl("scale", "statefulset", NAMES.etcd, "-n", ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 30_000 });
 }
 
-/** A removed member's volume would make a later pod of that ordinal start as the removed member. */
+/**
+ * A removed member's volume would make a later pod of that ordinal start as the removed member.
+ * Waits until the claim is gone (kubectl's default), so a pod created next gets a new, empty one.
+ */
 async function deleteVolume(ctx: LabContext, ordinal: number): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "pvc", `data-${podName(ordinal)}`, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
+  await ctx.change(ctx.kubectl("delete", "pvc", `data-${podName(ordinal)}`, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 120_000 });
 }
 
 /**
