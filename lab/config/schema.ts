@@ -37,7 +37,7 @@ export const LabConfigSchema = z.strictObject({
   context: z.string().min(1).optional(),
   minikube: z.strictObject({
     // Only docker: the lab's no-sudo exposure (LoadBalancers via an ssh tunnel on 127.0.0.1, the
-    // ingress via --ports) exists only with the docker driver (../shared/reference/minikube.md s3).
+    // ingress via --ports) exists only with the docker driver (kubernetes/minikube pkg/minikube/tunnel/kic/ssh_tunnel.go; README 'How lab:up exposes the lab').
     driver: z.enum(["docker"], { error: "must be docker: the lab's tunnel and ingress exposure need minikube's docker driver (README 'How lab:up exposes the lab')" }),
     cpus: count.min(2, "must be at least 2 (minikube's minimum)"),
     memory: size,

@@ -6,7 +6,8 @@ import { PROBE } from "./probe.js";
 const PREFIX = "nginx.ingress.kubernetes.io/";
 
 /**
- * The annotations ingress-nginx reads for multi-GiB pushes (../shared/reference/ingress-nginx.md):
+ * The annotations ingress-nginx reads for multi-GiB pushes (kubernetes/ingress-nginx
+ * docs/user-guide/nginx-configuration/annotations.md, internal/ingress/annotations/proxy/main.go):
  * proxy-body-size 0 lifts the 1m body limit that otherwise answers 413; request buffering off
  * streams the body instead of spooling it to the ingress pod's disk first; proxy-buffering off and
  * proxy-max-temp-file-size 0 keep large downloads off that disk too; the timeouts cover a registry
