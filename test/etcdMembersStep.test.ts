@@ -5,18 +5,22 @@ import { describe, expect, it } from "vitest";
 import { LabContext } from "../lab/context.js";
 import { StateStore } from "../lab/state.js";
 import { etcdMembersStep } from "../lab/steps/etcdMembers.js";
+import { renderManifests } from "../lab/render.js";
 import { craftedConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 
 const url = (i: number, port: number) => `http://etcd-${i}.etcd-headless.anka.svc.cluster.local:${port}`;
 
 /** A running 3-member etcd as kubectl and etcdctl print it; `down` members fail their health check. */
-function lab(replicas: number, options: { dryRun?: boolean; down?: number[]; statefulSet?: boolean } = {}) {
+function lab(replicas: number, options: { dryRun?: boolean; down?: number[]; statefulSet?: boolean; oldTemplate?: boolean } = {}) {
   const runner = new FakeRunner();
+  // The live StatefulSet as this version renders it, or as the previous one did (hard-coded bootstrap args).
+  const live = renderManifests(craftedConfig(() => {})).objects.find((o) => o.kind === "StatefulSet") as any;
+  if (options.oldTemplate) live.spec.template.spec.containers[0].args = ["--initial-cluster=etcd-0=http://etcd-0.etcd-headless.anka.svc.cluster.local:2380", "--initial-cluster-state=new"];
   runner.handle((argv) => {
     const rest = argv.slice(3);
     if (rest[0] === "get" && rest[1] === "statefulset")
-      return options.statefulSet === false ? { exitCode: 1, stderr: 'Error from server (NotFound): statefulsets.apps "etcd" not found' } : { stdout: JSON.stringify({ metadata: { name: "etcd" }, spec: { replicas: 3 } }) };
+      return options.statefulSet === false ? { exitCode: 1, stderr: 'Error from server (NotFound): statefulsets.apps "etcd" not found' } : { stdout: JSON.stringify(live) };
     if (rest[0] === "exec" && rest.includes("list"))
       return { stdout: [0, 1, 2].map((i) => `${(0xa0 + i).toString(16)}0000000000000${i}, started, etcd-${i}, ${url(i, 2380)}, ${url(i, 2379)}, false`).join("\n") + "\n" };
     if (rest[0] === "exec" && rest.includes("health"))
@@ -78,5 +82,15 @@ describe("etcd membership step of lab:up", () => {
     );
     expect((error as { hint?: string }).hint).toMatch(/^keep etcd\.replicas at 3 until the members are healthy: kubectl --context anka-lab -n anka get pods/);
     expect(runner.calls.filter((c) => /member add|scale|patch/.test(c.argv.join(" ")))).toEqual([]);
+  });
+
+  it("refuses to change members through a StatefulSet an older lab applied, whose pods ignore the bootstrap ConfigMap", async () => {
+    const { ctx, report } = lab(5, { oldTemplate: true });
+    const error = (await etcdMembersStep.run(ctx, report).catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(/^refusing to change etcd from 3 to 5 members: the running StatefulSet predates the etcd-bootstrap ConfigMap.*--set etcd\.replicas=3 once/);
+    // With nothing to change it is no obstacle.
+    const same = lab(3, { oldTemplate: true });
+    await etcdMembersStep.run(same.ctx, same.report);
+    expect(same.lines).toEqual(["skip: 3 members, as configured"]);
   });
 });

@@ -238,17 +238,21 @@ export class MembershipRefused extends Error {
 /**
  * Brings the members to `desired`, one step at a time. Returns the steps done (empty when the
  * members already match), or undefined when no pod among `candidates` answers etcdctl.
+ * `cannotChange` refuses any step with that reason (the running pods cannot take one yet).
  */
 export async function reconcileMembership(
   ctx: LabContext,
   desired: number,
   candidates: readonly number[],
   progress: (line: string) => void,
+  options: { readonly cannotChange?: string } = {},
 ): Promise<MembershipStep[] | undefined> {
   let view = await readCluster(ctx, candidates);
   if (!view) return undefined;
   const plan = planMembership(view.members, desired);
-  if ("refused" in plan) throw new MembershipRefused(`refusing to change etcd from ${view.members.length} to ${desired} members: ${plan.refused}`);
+  const refuse = (why: string) => new MembershipRefused(`refusing to change etcd from ${view!.members.length} to ${desired} members: ${why}`);
+  if ("refused" in plan) throw refuse(plan.refused);
+  if (plan.steps.length > 0 && options.cannotChange) throw refuse(options.cannotChange);
   for (const step of plan.steps) {
     progress(describeStep(step));
     view = await runStep(ctx, view, step, (reason) => progress(`${describeStep(step)}: ${reason}`));

@@ -27,6 +27,8 @@ const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/default.etcd`;
  * the rendered values over a running cluster changes nothing until a member starts empty.
  */
 export const ETCD_BOOTSTRAP_KEYS = { cluster: "initial-cluster", state: "initial-cluster-state" } as const;
+/** The container env the ConfigMap's keys land in, expanded into the args. */
+export const BOOTSTRAP_ENV = { cluster: "BOOTSTRAP_CLUSTER", state: "BOOTSTRAP_STATE" } as const;
 
 /** `etcd-0=http://<dns>:2380,...` for members 0..count-1, the form --initial-cluster takes. */
 export function initialCluster(config: LabConfig, count: number): string {
@@ -137,8 +139,8 @@ export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
                 `--listen-client-urls=http://0.0.0.0:${ETCD_PORTS.client}`,
                 `--advertise-client-urls=http://${self}:${ETCD_PORTS.client}`,
                 `--initial-advertise-peer-urls=http://${self}:${ETCD_PORTS.peer}`,
-                "--initial-cluster=$(BOOTSTRAP_CLUSTER)",
-                "--initial-cluster-state=$(BOOTSTRAP_STATE)",
+                `--initial-cluster=$(${BOOTSTRAP_ENV.cluster})`,
+                `--initial-cluster-state=$(${BOOTSTRAP_ENV.state})`,
                 "--initial-cluster-token=etcd-$(POD_NAMESPACE)",
                 `--listen-metrics-urls=http://0.0.0.0:${ETCD_PORTS.metrics}`,
                 // History older than the retention is compacted away, as every Veertu example sets
@@ -151,8 +153,8 @@ export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
               env: [
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-                { name: "BOOTSTRAP_CLUSTER", valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.cluster } } },
-                { name: "BOOTSTRAP_STATE", valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.state } } },
+                { name: BOOTSTRAP_ENV.cluster, valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.cluster } } },
+                { name: BOOTSTRAP_ENV.state, valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.state } } },
               ],
               ports: [
                 { name: "client", containerPort: ETCD_PORTS.client },

@@ -1,5 +1,6 @@
 import { MembershipRefused, reconcileMembership } from "../etcd/membership.js";
 import { getOne } from "../kube/kubectl.js";
+import { BOOTSTRAP_ENV } from "../manifests/etcd.js";
 import { NAMES } from "../manifests/names.js";
 import type { Step } from "./step.js";
 
@@ -25,9 +26,17 @@ export const etcdMembersStep: Step = {
     }
     const running = Number(sts.spec?.replicas ?? 0);
     const candidates = Array.from({ length: Math.max(running, 1) }, (_, i) => i);
+    // A StatefulSet applied by an older lab hard-codes --initial-cluster and `new` in its args; a
+    // pod it starts would ignore the bootstrap ConfigMap and bootstrap a second cluster.
+    const args: string[] = sts.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    const readsBootstrap = args.some((a) => a.includes(`$(${BOOTSTRAP_ENV.cluster})`));
     let steps;
     try {
-      steps = await reconcileMembership(ctx, want, candidates, (line) => report.output(line));
+      steps = await reconcileMembership(ctx, want, candidates, (line) => report.output(line), {
+        cannotChange: readsBootstrap
+          ? undefined
+          : `the running StatefulSet predates the ${NAMES.etcdBootstrap} ConfigMap, so a new pod would start a second cluster; run npm run lab:up -- --set etcd.replicas=${running} once to update it, then change`,
+      });
     } catch (error) {
       if (error instanceof MembershipRefused)
         throw Object.assign(error, { hint: `keep etcd.replicas at ${running} until the members are healthy: kubectl --context ${ctx.kubeContext} -n ${ctx.config.namespace} get pods -l app.kubernetes.io/name=etcd` });
