@@ -168,6 +168,9 @@ describe("rendered topology", () => {
       [{ hosts: ["anka.controller"], secretName: "anka-lab-tls" }],
       [{ hosts: ["anka.registry"], secretName: "anka-lab-tls" }],
     ]);
+    // Plain HTTP (what lab:push and lab:smoke use) keeps working instead of redirecting.
+    for (const o of objects.filter((o) => o.kind === "Ingress") as any[]) expect(o.metadata.annotations["nginx.ingress.kubernetes.io/ssl-redirect"]).toBe("false");
+    expect(renderManifests(craftedConfig((c) => (c.ingress.tls = true))).files.get("40-ingress.yaml")).toContain('nginx.ingress.kubernetes.io/ssl-redirect: "false"');
   });
 
   it("labels every object part-of anka-lab, since lab:up's apply --prune -l only applies what matches", () => {

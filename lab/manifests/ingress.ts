@@ -44,7 +44,13 @@ function buildIngress(config: LabConfig, name: string, host: string, service: st
       name,
       namespace: config.namespace,
       labels: labelsFor(name),
-      annotations: config.ingress.largeTransferAnnotations ? largeTransferAnnotations(config.ingress.timeoutSeconds) : {},
+      annotations: {
+        ...(config.ingress.largeTransferAnnotations ? largeTransferAnnotations(config.ingress.timeoutSeconds) : {}),
+        // With TLS, ingress-nginx answers plain HTTP with a 308 to HTTPS by default (annotations.md,
+        // "Server-side HTTPS enforcement through redirect"); the lab publishes only port 80, so HTTP
+        // must keep serving pushes and HTTPS is the extra door.
+        ...(config.ingress.tls ? { [`${PREFIX}ssl-redirect`]: "false" } : {}),
+      },
     },
     spec: {
       ingressClassName: config.ingress.className,
