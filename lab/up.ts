@@ -5,10 +5,12 @@ import { NAMES } from "./manifests/names.js";
 import { applyStep } from "./steps/apply.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
 import { doctorStep } from "./steps/doctor.js";
+import { etcdMembersStep } from "./steps/etcdMembers.js";
 import { hostsStep } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
 import type { Step } from "./steps/step.js";
 import { storageStep } from "./steps/storage.js";
+import { ingressTlsStep } from "./steps/tls.js";
 import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
@@ -21,7 +23,9 @@ export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): 
     ingressStep,
     storageStep,
     tunnelStep,
+    etcdMembersStep,
     applyStep,
+    ingressTlsStep,
     etcdQuorumStep,
     buildCloudReadyStep,
     loadBalancersStep,

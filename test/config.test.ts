@@ -66,8 +66,11 @@ describe("config precedence", () => {
 
 describe("config validation", () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["even etcd", { "etcd.replicas": "4" }, /^etcd\.replicas = "4": must be odd and at least 3.*--set etcd\.replicas/],
-    ["one etcd", { "etcd.replicas": "1" }, /^etcd\.replicas = "1": must be odd and at least 3/],
+    ["even etcd", { "etcd.replicas": "4" }, /^etcd\.replicas = "4": must be 3, 5 or 7: odd.*--set etcd\.replicas/],
+    ["one etcd", { "etcd.replicas": "1" }, /^etcd\.replicas = "1": must be 3, 5 or 7/],
+    ["nine etcd", { "etcd.replicas": "9" }, /^etcd\.replicas = "9": must be 3, 5 or 7: .*at most 7 as etcd's FAQ advises/],
+    ["tiny etcd volume", { "etcd.storageSize": "256Mi" }, /^etcd\.storageSize = "256Mi": must be at least 512Mi/],
+    ["compaction without a unit", { "etcd.autoCompactionRetention": "10" }, /^etcd\.autoCompactionRetention = "10": must be a duration such as 10m/],
     ["port out of range", { "registry.port": "70000" }, /^registry\.port = "70000": must be a port from 1 to 65535/],
     ["port zero", { "controller.port": "0" }, /^controller\.port = "0": must be a port from 1 to 65535/],
     ["same ports", { "controller.port": "8089" }, /^registry\.port = 8089: must differ from controller\.port/],

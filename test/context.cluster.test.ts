@@ -71,9 +71,9 @@ describe.skipIf(!available)("lab on an existing context (control-plane tier)", {
     expect(lab.io.stdout.join("\n")).toContain(`kube context ${CONTEXT}, namespace ${namespace}`);
     const objects = labObjects();
     expect(Object.keys(objects).sort()).toEqual([
-      "ConfigMap/anka-lab-probe", "Deployment/anka-build-cloud", "Ingress/anka-controller", "Ingress/anka-registry",
+      "ConfigMap/anka-lab-probe", "ConfigMap/etcd-bootstrap", "Deployment/anka-build-cloud", "Ingress/anka-controller", "Ingress/anka-registry",
       "PersistentVolumeClaim/anka-registry-data", "PersistentVolumeClaim/data-etcd-0", "PersistentVolumeClaim/data-etcd-1", "PersistentVolumeClaim/data-etcd-2",
-      "PodDisruptionBudget/etcd", "Service/anka-controller", "Service/anka-registry", "Service/etcd", "Service/etcd-headless", "StatefulSet/etcd",
+      "PodDisruptionBudget/anka-build-cloud", "PodDisruptionBudget/etcd", "Service/anka-controller", "Service/anka-registry", "Service/etcd", "Service/etcd-headless", "StatefulSet/etcd",
     ]);
     expect(runner.calls.filter((c) => c.argv[0] === "minikube" || c.detached)).toEqual([]);
     expect(runner.calls.filter((c) => c.argv[0] === "kubectl").every((c) => c.argv[1] === "--context" && c.argv[2] === CONTEXT)).toBe(true);
@@ -87,6 +87,33 @@ describe.skipIf(!available)("lab on an existing context (control-plane tier)", {
     expect(labObjects()).toEqual(objects);
     expect(runner.calls.slice(before).filter(isMutating).map((c) => c.argv.slice(3, 4).join(" "))).toEqual(["apply"]);
     console.log(`lab:up --context wall time to ready: first run ${(firstMs / 1000).toFixed(1)} s, no-op second run ${(secondMs / 1000).toFixed(1)} s`);
+  });
+
+  it("changing etcd.replicas adds members then removes them, through the real StatefulSet, ConfigMap and volumes", async () => {
+    failIfNot(await up(), 0);
+    failIfNot(await up("--set", "etcd.replicas=5"), 0);
+    const members = async () => (await inPod.answer(["kubectl", "--context", CONTEXT, "exec", "-n", namespace, "etcd-0", "-c", "etcd", "--", "etcdctl", "member", "list", "-w", "simple"]))!.stdout!;
+    expect((await members()).trim().split("\n").map((l) => l.split(", ")[2])).toEqual(["etcd-0", "etcd-1", "etcd-2", "etcd-3", "etcd-4"]);
+    const sts = getJson("statefulset", "etcd", "-n", namespace);
+    expect([sts.spec.replicas, sts.status.readyReplicas]).toEqual([5, 5]);
+    // Each added member was started with "existing": the bootstrap ConfigMap said so while it started.
+    const patches = runner.calls.filter((c) => c.argv.includes("patch") && c.argv.includes("configmap"));
+    expect(patches.map((c) => JSON.parse(c.argv.at(-1)!).data)).toEqual([
+      expect.objectContaining({ "initial-cluster-state": "existing" }),
+      expect.objectContaining({ "initial-cluster-state": "existing" }),
+    ]);
+    // Then apply put the rendered bootstrap values back, and the disruption budget follows the size.
+    expect(getJson("configmap", "etcd-bootstrap", "-n", namespace).data["initial-cluster-state"]).toBe("new");
+    expect(getJson("poddisruptionbudget", "etcd", "-n", namespace).spec.minAvailable).toBe(3);
+
+    failIfNot(await up("--set", "etcd.replicas=3"), 0);
+    expect((await members()).trim().split("\n").map((l) => l.split(", ")[2])).toEqual(["etcd-0", "etcd-1", "etcd-2"]);
+    expect(getJson("statefulset", "etcd", "-n", namespace).spec.replicas).toBe(3);
+    expect(getJson("poddisruptionbudget", "etcd", "-n", namespace).spec.minAvailable).toBe(2);
+    // The removed members' volumes are gone, so a later etcd-3 cannot start as the removed member.
+    expect(Object.keys(labObjects()).filter((k) => k.startsWith("PersistentVolumeClaim/data-etcd"))).toEqual([
+      "PersistentVolumeClaim/data-etcd-0", "PersistentVolumeClaim/data-etcd-1", "PersistentVolumeClaim/data-etcd-2",
+    ]);
   });
 
   it("lab:doctor compares kubectl with the context's API server, not the minikube pin", async () => {

@@ -62,11 +62,13 @@ describe.runIf(runnable)("etcd from the rendered StatefulSet, for real", () => {
     sweepStaleNetworks();
     network.create();
     network.setHosts(network.hosts.map((h, i) => ({ ip: h.ip, names: [etcdMemberHost(config, i), `etcd-${i}`] })));
-    const sts = renderManifests(config).objects.find((o) => o.kind === "StatefulSet") as any;
+    const objects = renderManifests(config).objects;
+    const sts = objects.find((o) => o.kind === "StatefulSet") as any;
     container = sts.spec.template.spec.containers[0];
+    const configMaps = Object.fromEntries(objects.filter((o) => o.kind === "ConfigMap").map((o: any) => [o.metadata.name, o.data]));
     network.hosts.forEach((host, i) => {
       const pod = { "metadata.name": `etcd-${i}`, "metadata.namespace": config.namespace, "status.podIP": host.ip };
-      const run = inNamespace(host.namespace, kubeletArgv(container, pod, { "/usr/local/bin/etcd": "etcd" }, join(work, `etcd-${i}`)));
+      const run = inNamespace(host.namespace, kubeletArgv(container, pod, { "/usr/local/bin/etcd": "etcd" }, join(work, `etcd-${i}`), configMaps));
       members.push({ run, log: join(work, `etcd-${i}.log`), endpoint: `http://${host.ip}:${ETCD_PORTS.client}` });
       start(i);
     });

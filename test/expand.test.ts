@@ -51,4 +51,11 @@ describe("kubelet $(VAR) expansion", () => {
   it("refuses a fieldRef it cannot fill rather than inventing a value", () => {
     expect(() => containerEnv([{ name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }], { "metadata.name": "p", "metadata.namespace": "n" })).toThrow(/spec\.nodeName/);
   });
+
+  it("reads configMapKeyRef values as the container starts, and refuses a missing required key", () => {
+    const pod = { "metadata.name": "etcd-3", "metadata.namespace": "anka" };
+    const env = [{ name: "STATE", valueFrom: { configMapKeyRef: { name: "etcd-bootstrap", key: "initial-cluster-state" } } }];
+    expect(containerEnv(env, pod, { "etcd-bootstrap": { "initial-cluster-state": "existing" } }).get("STATE")).toBe("existing");
+    expect(() => containerEnv(env, pod, {})).toThrow(/etcd-bootstrap has no key initial-cluster-state/);
+  });
 });

@@ -110,7 +110,7 @@ describe("rendered topology", () => {
     const { objects } = renderManifests(craftedConfig((c) => (c.probe.enabled = false)));
     const pod = (objects.find((o) => o.kind === "Deployment") as any).spec.template.spec;
     expect(pod.containers.map((c: any) => c.name)).toEqual(["controller", "registry"]);
-    expect(objects.some((o) => o.kind === "ConfigMap")).toBe(false);
+    expect(objects.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name)).toEqual(["etcd-bootstrap"]);
     const ingress = objects.find((o) => o.metadata.name === "anka-registry" && o.kind === "Ingress") as any;
     expect(ingress.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(["/"]);
   });
@@ -130,10 +130,64 @@ describe("rendered topology", () => {
     const { objects } = renderManifests(craftedConfig((c) => ((c.etcd.replicas = 5), (c.namespace = "support"))));
     const etcd = objects.find((o) => o.kind === "StatefulSet") as any;
     expect(etcd.spec.replicas).toBe(5);
-    const initial = etcd.spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--initial-cluster="));
-    expect(initial.split(",")).toHaveLength(5);
-    expect(initial).toContain("etcd-4=http://etcd-4.etcd-headless.support.svc.cluster.local:2380");
-    expect((objects.find((o) => o.kind === "PodDisruptionBudget") as any).spec.minAvailable).toBe(3);
+    const args: string[] = etcd.spec.template.spec.containers[0].args;
+    expect(args).toContain("--initial-cluster=$(BOOTSTRAP_CLUSTER)");
+    const bootstrap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "etcd-bootstrap") as any;
+    expect(bootstrap.data["initial-cluster"].split(",")).toHaveLength(5);
+    expect(bootstrap.data["initial-cluster"]).toContain("etcd-4=http://etcd-4.etcd-headless.support.svc.cluster.local:2380");
+    expect(bootstrap.data["initial-cluster-state"]).toBe("new");
+    expect((objects.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "etcd") as any).spec.minAvailable).toBe(3);
+  });
+
+  it("sizes etcd's quota below its volume and turns on compaction (etcd's defaults: 2 GiB quota, no compaction)", () => {
+    const argsFor = (storageSize: string) => {
+      const { objects } = renderManifests(craftedConfig((c) => (c.etcd.storageSize = storageSize)));
+      return (objects.find((o) => o.kind === "StatefulSet") as any).spec.template.spec.containers[0].args as string[];
+    };
+    const quota = (storageSize: string) => Number(argsFor(storageSize).find((a) => a.startsWith("--quota-backend-bytes="))!.split("=")[1]);
+    // (1 GiB - 5 WAL segments of 64 MB) / 2, leaving room for a defrag copy.
+    expect(quota("1Gi")).toBe(376_870_912);
+    expect(quota("1Gi")).toBeLessThan(2 ** 30 / 2);
+    expect(quota("20Gi")).toBeLessThan(20 * 2 ** 30);
+    expect(quota("100Gi")).toBe(8 * 2 ** 30);
+    expect(argsFor("1Gi")).toEqual(expect.arrayContaining(["--auto-compaction-mode=periodic", "--auto-compaction-retention=10m"]));
+  });
+
+  it("pins etcd v3.5.33, probes with 5 s timeouts and keeps service links out of every pod", () => {
+    const objects = renderedObjects();
+    const etcd = one(objects, "StatefulSet", "etcd").spec.template.spec;
+    expect(etcd.containers[0].image).toBe("quay.io/coreos/etcd:v3.5.33");
+    expect(etcd.containers[0].readinessProbe.timeoutSeconds).toBe(5);
+    expect(etcd.containers[0].livenessProbe.timeoutSeconds).toBe(5);
+    const pods = objects.flatMap((o: any) => (o.spec?.template?.spec ? [[`${o.kind}/${o.metadata.name}`, o.spec.template.spec]] : []));
+    expect(pods.length).toBeGreaterThanOrEqual(2);
+    for (const [name, pod] of pods) expect(pod.enableServiceLinks, name).toBe(false);
+  });
+
+  it("gives build-cloud central logging, a disruption budget and a graceful stop", () => {
+    const objects = renderedObjects();
+    const pod = one(objects, "Deployment", "anka-build-cloud").spec.template.spec;
+    const [controller, registry] = pod.containers;
+    expect(controller.env).toContainEqual({ name: "ANKA_ENABLE_CENTRAL_LOGGING", value: "true" });
+    for (const c of [controller, registry]) expect(c.lifecycle.preStop.sleep.seconds).toBe(5);
+    // preStop sleep + the Anka default 10 s drain must fit in the grace period.
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(5 + 10);
+    const budget = one(objects, "PodDisruptionBudget", "anka-build-cloud").spec;
+    expect(budget.minAvailable).toBe(1);
+    expect(budget.selector.matchLabels).toEqual(one(objects, "Deployment", "anka-build-cloud").spec.selector.matchLabels);
+  });
+
+  it("serves the Ingresses over TLS only when ingress.tls is on", () => {
+    expect(renderedObjects().filter((o: any) => o.kind === "Ingress" && o.spec.tls)).toEqual([]);
+    const { objects } = renderManifests(craftedConfig((c) => (c.ingress.tls = true)));
+    const tls = objects.filter((o) => o.kind === "Ingress").map((o: any) => o.spec.tls);
+    expect(tls).toEqual([
+      [{ hosts: ["anka.controller"], secretName: "anka-lab-tls" }],
+      [{ hosts: ["anka.registry"], secretName: "anka-lab-tls" }],
+    ]);
+    // Plain HTTP (what lab:push and lab:smoke use) keeps working instead of redirecting.
+    for (const o of objects.filter((o) => o.kind === "Ingress") as any[]) expect(o.metadata.annotations["nginx.ingress.kubernetes.io/ssl-redirect"]).toBe("false");
+    expect(renderManifests(craftedConfig((c) => (c.ingress.tls = true))).files.get("40-ingress.yaml")).toContain('nginx.ingress.kubernetes.io/ssl-redirect: "false"');
   });
 
   it("labels every object part-of anka-lab, since lab:up's apply --prune -l only applies what matches", () => {

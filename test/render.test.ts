@@ -37,7 +37,7 @@ describe("lab:render", () => {
     expect(await render(bad, "--out", out)).toBe(2);
     expect(bad.stderr).toEqual([
       "anka-lab: the lab config has 1 problem(s):",
-      '  etcd.replicas = "2": must be odd and at least 3, so a majority survives a lost member (set by ANKA_LAB_ETCD_REPLICAS)',
+      `  etcd.replicas = "2": must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises (set by ANKA_LAB_ETCD_REPLICAS)`,
     ]);
     const limited = captureIo();
     expect(await render(limited, "--out", out, "--set", "registry.memoryLimit=2Gi")).toBe(2);

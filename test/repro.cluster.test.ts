@@ -184,6 +184,15 @@ describe.skipIf(!available)("lab:repro registry-memory-limit", () => {
   });
 });
 
+describe("etcd-quorum thresholds", () => {
+  it("come from the member count: one down keeps quorum, quorum-1 left loses it", async () => {
+    const { quorumThresholds } = await import("../lab/repro/scenarios/etcd-quorum.js");
+    expect(quorumThresholds(3)).toEqual({ members: 3, quorum: 2, oneDown: 2, belowQuorum: 1 });
+    expect(quorumThresholds(5)).toEqual({ members: 5, quorum: 3, oneDown: 4, belowQuorum: 2 });
+    expect(quorumThresholds(7)).toEqual({ members: 7, quorum: 4, oneDown: 6, belowQuorum: 3 });
+  });
+});
+
 describe.skipIf(!available)("lab:repro etcd-quorum", () => {
   it("keeps working with one member down, reports two down, and finds the key after restore", async () => {
     // The controller answers while etcd keeps a majority: the replicas the scenario scales to.
@@ -194,8 +203,8 @@ describe.skipIf(!available)("lab:repro etcd-quorum", () => {
     stubs.controllerOk = () => replicas >= 2;
     expect(await repro({ ...always }, "etcd-quorum")).toBe(0);
     const out = lab.io.stdout.join("\n");
-    expect(out).toContain("reproduced: the controller kept working with one member down and reported the failure with two down");
-    expect(out).toMatch(/two members down: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 500 FAIL/);
+    expect(out).toContain("reproduced: the controller kept working with one of 3 members down and reported the failure with 2 down (quorum 2)");
+    expect(out).toMatch(/2 members down: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 500 FAIL/);
     expect(out).toContain('fixed: quorum is back; the key written before reads "written-before-the-outage" through the restarted member, controller OK');
     expect(cluster.runner.calls.filter((c) => c.argv[3] === "scale").map((c) => c.argv.at(-1))).toEqual(["--replicas=2", "--replicas=1", "--replicas=3"]);
     expect(live("statefulset", "etcd").spec.replicas).toBe(3);

@@ -18,7 +18,7 @@ const port = z.coerce
   .max(65535, "must be a port from 1 to 65535");
 const image = z
   .string()
-  .refine(isPinnedImage, "must be an image reference with a tag or digest, e.g. quay.io/coreos/etcd:v3.5.25");
+  .refine(isPinnedImage, "must be an image reference with a tag or digest, e.g. quay.io/coreos/etcd:v3.5.33");
 const cpu = z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, "must be a CPU quantity such as 250m or 1");
 const count = z.coerce.number().int("must be a whole number");
 // z.coerce.boolean() turns the string "false" into true, so env and flag text is mapped by hand.
@@ -37,7 +37,7 @@ export const LabConfigSchema = z.strictObject({
   context: z.string().min(1).optional(),
   minikube: z.strictObject({
     // Only docker: the lab's no-sudo exposure (LoadBalancers via an ssh tunnel on 127.0.0.1, the
-    // ingress via --ports) exists only with the docker driver (../shared/reference/minikube.md s3).
+    // ingress via --ports) exists only with the docker driver (kubernetes/minikube pkg/minikube/tunnel/kic/ssh_tunnel.go; README 'How lab:up exposes the lab').
     driver: z.enum(["docker"], { error: "must be docker: the lab's tunnel and ingress exposure need minikube's docker driver (README 'How lab:up exposes the lab')" }),
     cpus: count.min(2, "must be at least 2 (minikube's minimum)"),
     memory: size,
@@ -47,8 +47,15 @@ export const LabConfigSchema = z.strictObject({
   }),
   etcd: z.strictObject({
     image,
-    replicas: count.refine((n) => n >= 3 && n % 2 === 1, "must be odd and at least 3, so a majority survives a lost member"),
-    storageSize: size,
+    // Odd (an even count adds a member without adding fault tolerance) and at most 7: etcd's FAQ
+    // advises against clusters larger than seven members (https://etcd.io/docs/v3.5/faq/).
+    replicas: count.refine((n) => n >= 3 && n <= 7 && n % 2 === 1, "must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises"),
+    // etcd keeps 5 WAL segments of 64 MB and needs room for a defrag copy of its db, so the
+    // backend quota (lab/manifests/etcd.ts etcdQuotaBytes) is only sensible from about half a GiB.
+    storageSize: size.refine((v) => (parseSize(v) ?? 0) >= 512 * 2 ** 20, "must be at least 512Mi: etcd keeps 320 MB of WAL and needs room to defragment"),
+    autoCompactionRetention: z
+      .string()
+      .regex(/^\d+(ms|s|m|h)$/, "must be a duration such as 10m or 1h (etcd --auto-compaction-retention in periodic mode)"),
     storageClass: z.string().min(1).optional(),
     clientServiceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
     cpuRequest: cpu,
@@ -87,6 +94,7 @@ export const LabConfigSchema = z.strictObject({
     port: port.min(1024, "must be 1024 or higher, so no sudo is needed to publish it"),
     timeoutSeconds: count.min(60, "must be at least 60 seconds").max(86400, "must be at most 86400 seconds (a day)"),
     largeTransferAnnotations: bool,
+    tls: bool,
   }),
 });
 
@@ -101,9 +109,11 @@ export interface ConfigKey {
 }
 
 /**
- * Every config key with its default. Images are pinned to the tags Veertu's own chart uses
- * (veertuinc/helm-charts charts/anka-build-cloud 1.50.0: controller/registry v1.50.0, etcd v3.5.25;
- * see ../shared/reference/anka-and-etcd.md section 1).
+ * Every config key with its default. Controller and registry are pinned to the tags Veertu's own
+ * chart uses (veertuinc/helm-charts charts/anka-build-cloud 1.50.0: v1.50.0). etcd is pinned to the
+ * newest 3.5 patch, v3.5.33 (etcd-io/etcd CHANGELOG/CHANGELOG-3.5.md, "v3.5.33 (2026-07-23)"; later
+ * 3.5 patches than the chart's v3.5.25 fix stale reads and CVEs), which etcd's release script pushes
+ * to quay.io/coreos/etcd (etcd-io/etcd scripts/release.sh at v3.5.33).
  */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "profile", default: "anka-lab", description: "minikube profile (and its kube context)" },
@@ -115,9 +125,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "minikube.diskSize", default: "40Gi", description: "minikube --disk-size (ignored by the docker driver)" },
   { key: "minikube.kubernetesVersion", default: "v1.35.1", description: "minikube --kubernetes-version, pinned" },
   { key: "minikube.containerRuntime", default: "docker", description: "minikube --container-runtime, pinned (the default moves to containerd in v1.39)" },
-  { key: "etcd.image", default: "quay.io/coreos/etcd:v3.5.25", description: "etcd image (distroless since v3.5.7)" },
-  { key: "etcd.replicas", default: 3, description: "etcd members; odd and at least 3" },
-  { key: "etcd.storageSize", default: "1Gi", description: "volume per etcd member" },
+  { key: "etcd.image", default: "quay.io/coreos/etcd:v3.5.33", description: "etcd image (distroless since v3.5.7; newest 3.5 patch)" },
+  { key: "etcd.replicas", default: 3, description: "etcd members: 3, 5 or 7; lab:up adds or removes members one at a time" },
+  { key: "etcd.storageSize", default: "1Gi", description: "volume per etcd member; the backend quota is sized below it" },
+  { key: "etcd.autoCompactionRetention", default: "10m", description: "etcd keeps this much history (periodic auto-compaction)" },
   { key: "etcd.storageClass", default: undefined, description: "StorageClass for etcd volumes; unset uses the cluster default" },
   { key: "etcd.clientServiceType", default: "ClusterIP", description: "type of the etcd client Service; ClusterIP keeps etcd inside the cluster" },
   { key: "etcd.cpuRequest", default: "100m", description: "CPU request per etcd member" },
@@ -146,6 +157,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { key: "ingress.port", default: 8080, description: "host port on 127.0.0.1 where the ingress answers (published at cluster creation)" },
   { key: "ingress.timeoutSeconds", default: 3600, description: "proxy read/send timeout for multi-GiB pushes, in seconds" },
   { key: "ingress.largeTransferAnnotations", default: true, description: "put the large-transfer annotations on the Ingresses (false is refused at render)" },
+  { key: "ingress.tls", default: false, description: "serve the Ingresses over TLS with a lab-generated CA and certificate (Secret anka-lab-tls)" },
 ];
 
 /** The environment variable that sets a key: registry.storageSize -> ANKA_LAB_REGISTRY_STORAGE_SIZE. */

@@ -7,11 +7,10 @@ import { ETCD_PORTS, NAMES } from "../manifests/names.js";
  * containers (the one image in a build-cloud pod with a runtime). Programs are constant text;
  * paths and values travel as argv.
  */
-export async function etcdctl(ctx: LabContext, member: number, args: string[], options: { allowFailure?: boolean } = {}) {
-  return ctx.run(
-    ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-${member}`, "-c", "etcd", "--", "etcdctl", `--endpoints=http://127.0.0.1:${ETCD_PORTS.client}`, ...args),
-    { timeoutMs: 60_000, allowFailure: options.allowFailure },
-  );
+export async function etcdctl(ctx: LabContext, member: number, args: string[], options: { allowFailure?: boolean; change?: boolean } = {}) {
+  const argv = ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-${member}`, "-c", "etcd", "--", "etcdctl", `--endpoints=http://127.0.0.1:${ETCD_PORTS.client}`, ...args);
+  // A membership change goes through ctx.change, so --dry-run records it instead of making it.
+  return (options.change ? ctx.change.bind(ctx) : ctx.run.bind(ctx))(argv, { timeoutMs: 60_000, allowFailure: options.allowFailure });
 }
 
 /** `etcdctl endpoint health --cluster` prints "<url> is healthy: successfully committed proposal: took = …" per member. */

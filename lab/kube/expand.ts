@@ -39,8 +39,11 @@ export function expandKubeVars(input: string, vars: ReadonlyMap<string, string>)
 interface EnvVarLike {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
+  valueFrom?: { fieldRef?: { fieldPath: string }; configMapKeyRef?: { name: string; key: string; optional?: boolean } };
 }
+
+/** ConfigMaps a pod's env may read, by name, as `data` maps. */
+export type ConfigMapData = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /** The downward-API fields kubelet can put into env (the ones the lab's manifests use). */
 export interface PodFields {
@@ -51,12 +54,19 @@ export interface PodFields {
 
 /**
  * A container's environment as kubelet builds it: in order, each value expanded against the
- * variables defined before it, fieldRef values from the pod.
+ * variables defined before it, fieldRef values from the pod, configMapKeyRef values from the
+ * ConfigMaps as they are when the container starts (a missing required key is kubelet's
+ * CreateContainerConfigError, so it throws here).
  */
-export function containerEnv(env: readonly EnvVarLike[] | undefined, pod: PodFields): Map<string, string> {
+export function containerEnv(env: readonly EnvVarLike[] | undefined, pod: PodFields, configMaps: ConfigMapData = {}): Map<string, string> {
   const vars = new Map<string, string>();
   for (const e of env ?? []) {
-    if (e.valueFrom?.fieldRef) {
+    const ref = e.valueFrom?.configMapKeyRef;
+    if (ref) {
+      const value = configMaps[ref.name]?.[ref.key];
+      if (value !== undefined) vars.set(e.name, value);
+      else if (!ref.optional) throw new Error(`env ${e.name}: configmap ${ref.name} has no key ${ref.key} (kubelet: CreateContainerConfigError)`);
+    } else if (e.valueFrom?.fieldRef) {
       const value = (pod as unknown as Record<string, string | undefined>)[e.valueFrom.fieldRef.fieldPath];
       if (value === undefined) throw new Error(`env ${e.name}: fieldRef ${e.valueFrom.fieldRef.fieldPath} is not supported here`);
       vars.set(e.name, value);

@@ -1,4 +1,5 @@
 import { Deployment } from "kubernetes-models/apps/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { LabConfig } from "../config/schema.js";
 import { CONTAINER_PORTS, NAMES, REGISTRY_BASE_PATH, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";
@@ -9,6 +10,20 @@ import { preferSpreading } from "./spreading.js";
 function resources(cpu: string, memory: string, memoryLimit: string | undefined): IContainer["resources"] {
   return { requests: { cpu, memory }, ...(memoryLimit ? { limits: { memory: memoryLimit } } : {}) };
 }
+
+/**
+ * Graceful shutdown. The preStop sleep keeps a stopping pod serving while kube-proxy and the
+ * ingress controller drop it from their endpoints, which happens in parallel with, not before,
+ * SIGTERM (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination); the
+ * sleep action needs no shell in the image (KEP-3960, GA in Kubernetes 1.34; the lab runs 1.35).
+ * After SIGTERM the controller and registry drain for ANKA_GRACEFUL_SHUTDOWN_TIMEOUT, 10 s by
+ * default (Anka configuration reference, controller and registry "General"), so the grace period
+ * must cover sleep + drain or kubelet SIGKILLs an upload mid-request.
+ */
+const PRE_STOP_SLEEP_SECONDS = 5;
+const ANKA_DRAIN_SECONDS = 10;
+export const BUILD_CLOUD_GRACE_SECONDS = PRE_STOP_SLEEP_SECONDS + ANKA_DRAIN_SECONDS + 15;
+const gracefulStop: Pick<IContainer, "lifecycle"> = { lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } } };
 
 function healthProbes(port: number): Pick<IContainer, "readinessProbe" | "livenessProbe"> {
   // /readyz and /livez exist since Build Cloud 1.41.1 and need no auth (Veertu 1.41.1 release notes).
@@ -37,9 +52,15 @@ export function controllerContainer(config: LabConfig): IContainer {
         name: "ANKA_LOCAL_ANKA_REGISTRY",
         value: `http://${serviceHost(config, NAMES.registryService)}:${config.registry.port}`,
       },
+      // Controller logs go to the registry's central-logs folder, as every Veertu example sets it:
+      // veertuinc/helm-charts charts/anka-build-cloud/README.md (ANKA_ENABLE_CENTRAL_LOGGING: true),
+      // veertuinc/getting-started ANKA_BUILD_CLOUD/install-anka-build-controller-and-registry-on-docker.bash
+      // (--enable-central-logging), veertuinc/anka-docs configuration reference (export ANKA_ENABLE_CENTRAL_LOGGING="true").
+      { name: "ANKA_ENABLE_CENTRAL_LOGGING", value: "true" },
     ],
     ports: [{ name: "controller", containerPort: CONTAINER_PORTS.controller }],
     ...healthProbes(CONTAINER_PORTS.controller),
+    ...gracefulStop,
     resources: resources(config.controller.cpuRequest, config.controller.memoryRequest, config.controller.memoryLimit),
   };
 }
@@ -60,6 +81,7 @@ export function registryContainer(config: LabConfig): IContainer {
     ],
     ports: [{ name: "registry", containerPort: CONTAINER_PORTS.registry }],
     ...healthProbes(CONTAINER_PORTS.registry),
+    ...gracefulStop,
     resources: resources(config.registry.cpuRequest, config.registry.memoryRequest, config.registry.memoryLimit),
     volumeMounts: [{ name: "registry-data", mountPath: REGISTRY_BASE_PATH }],
   };
@@ -82,6 +104,10 @@ export function buildBuildCloudDeployment(config: LabConfig): Deployment {
       template: {
         metadata: { labels: labelsFor(NAMES.buildCloud) },
         spec: {
+          // Service links would add ANKA_CONTROLLER_PORT=tcp://... and the like into the ANKA_*
+          // namespace the controller and registry read their config from.
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: BUILD_CLOUD_GRACE_SECONDS,
           affinity: preferSpreading(NAMES.buildCloud),
           containers: [controllerContainer(config), registryContainer(config), ...(probe ? [probeContainer(config)] : [])],
           volumes: [
@@ -91,5 +117,17 @@ export function buildBuildCloudDeployment(config: LabConfig): Deployment {
         },
       },
     },
+  });
+}
+
+/**
+ * A drain (minikube node drain, a multi-node upgrade) may take one build-cloud pod at a time, never
+ * all: with 1 replica the budget allows none, which blocks a drain until someone scales up; that is
+ * the honest answer for a lab that claims HA.
+ */
+export function buildBuildCloudDisruptionBudget(config: LabConfig): PodDisruptionBudget {
+  return new PodDisruptionBudget({
+    metadata: { name: NAMES.buildCloudBudget, namespace: config.namespace, labels: labelsFor(NAMES.buildCloud) },
+    spec: { minAvailable: 1, selector: { matchLabels: selectorFor(NAMES.buildCloud) } },
   });
 }

@@ -1,7 +1,8 @@
 import { StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Service } from "kubernetes-models/v1";
+import { ConfigMap, Service } from "kubernetes-models/v1";
 import type { LabConfig } from "../config/schema.js";
+import { sizeToBytes } from "../config/size.js";
 import { ETCD_PORTS, NAMES, etcdMemberHost, labelsFor, selectorFor } from "./names.js";
 import { preferSpreading } from "./spreading.js";
 
@@ -12,6 +13,61 @@ export function quorumOf(replicas: number): number {
 
 export const ETCD_DATA_MOUNT = "/var/run/etcd";
 const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/default.etcd`;
+
+/**
+ * What a member needs to know when it starts with an empty data dir: the member list to bootstrap
+ * or join, and whether the cluster is `new` or `existing`. The etcd image is distroless (no shell),
+ * so a member cannot work this out itself the way Bitnami's start script does (bitnami/containers
+ * bitnami/etcd/3.5/debian-12/rootfs/opt/bitnami/scripts/libetcd.sh, etcd_initialize: empty data
+ * dir and a healthy cluster -> `etcdctl member add`, then start with the printed ETCD_INITIAL_CLUSTER
+ * and `existing`). The lab does those steps from outside (lab/etcd/membership.ts) and hands the
+ * result to the pod through this ConfigMap, read into env at container start and into the args by
+ * $(VAR) expansion. Rendered for a fresh cluster: every member, `new`. A member that has data
+ * ignores both (https://etcd.io/docs/v3.5/op-guide/configuration/#clustering-flags), so re-applying
+ * the rendered values over a running cluster changes nothing until a member starts empty.
+ */
+export const ETCD_BOOTSTRAP_KEYS = { cluster: "initial-cluster", state: "initial-cluster-state" } as const;
+/** The container env the ConfigMap's keys land in, expanded into the args. */
+export const BOOTSTRAP_ENV = { cluster: "BOOTSTRAP_CLUSTER", state: "BOOTSTRAP_STATE" } as const;
+
+/** `etcd-0=http://<dns>:2380,...` for members 0..count-1, the form --initial-cluster takes. */
+export function initialCluster(config: LabConfig, count: number): string {
+  return Array.from({ length: count }, (_, i) => `${NAMES.etcd}-${i}=${etcdPeerUrl(config, i)}`).join(",");
+}
+
+export function etcdPeerUrl(config: LabConfig, index: number): string {
+  return `http://${etcdMemberHost(config, index)}:${ETCD_PORTS.peer}`;
+}
+
+export function buildEtcdBootstrapConfigMap(config: LabConfig): ConfigMap {
+  return new ConfigMap({
+    metadata: { name: NAMES.etcdBootstrap, namespace: config.namespace, labels: labelsFor(NAMES.etcd) },
+    data: {
+      [ETCD_BOOTSTRAP_KEYS.cluster]: initialCluster(config, config.etcd.replicas),
+      [ETCD_BOOTSTRAP_KEYS.state]: "new",
+    },
+  });
+}
+
+/** etcd writes each WAL segment as 64 MB (etcd-io/etcd server/wal/wal.go SegmentSizeBytes at v3.5.33). */
+const WAL_SEGMENT_BYTES = 64 * 1000 * 1000;
+/** and keeps 5 of them (server/embed/config.go DefaultMaxWALs). */
+const WAL_SEGMENTS_KEPT = 5;
+/** etcd warns above 8 GiB (server/etcdserver/quota.go MaxQuotaBytes). */
+const MAX_QUOTA_BYTES = 8 * 1024 ** 3;
+
+/**
+ * The backend quota for a volume: what is left after the WAL segments etcd keeps, halved, because
+ * a defrag writes a full copy of the db beside the old one before swapping
+ * (server/mvcc/backend/backend.go defrag: "db.tmp.*" in the same dir). etcd's default (2 GiB,
+ * server/etcdserver/quota.go DefaultQuotaBytes) is larger than the lab's 1 Gi volume, so the disk
+ * would fill before etcd raised its NOSPACE alarm. The schema keeps the volume at 512Mi or more.
+ */
+export function etcdQuotaBytes(storageSize: string): number {
+  const quota = Math.floor((sizeToBytes(storageSize, "etcd.storageSize") - WAL_SEGMENTS_KEPT * WAL_SEGMENT_BYTES) / 2);
+  if (quota <= 0) throw new Error(`etcd.storageSize = ${storageSize}: too small for etcd's WAL; set it to 512Mi or more`);
+  return Math.min(quota, MAX_QUOTA_BYTES);
+}
 
 /**
  * Headless Service that gives each member its stable DNS name. publishNotReadyAddresses lets
@@ -47,15 +103,12 @@ export function buildEtcdClientService(config: LabConfig): Service {
 
 /**
  * The etcd StatefulSet. The v3.5 image is distroless (no shell), so the member bootstraps from
- * args alone, with Kubernetes $(VAR) expansion of env set from the downward API. A fixed
- * --initial-cluster-state=new is safe across restarts: with a data dir present etcd ignores every
+ * args alone, with Kubernetes $(VAR) expansion of env set from the downward API and from the
+ * bootstrap ConfigMap (see ETCD_BOOTSTRAP_KEYS). With a data dir present etcd ignores every
  * --initial-* flag (https://etcd.io/docs/v3.4/op-guide/configuration/#clustering-flags).
  */
 export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
-  const initialCluster = Array.from(
-    { length: config.etcd.replicas },
-    (_, i) => `${NAMES.etcd}-${i}=http://${etcdMemberHost(config, i)}:${ETCD_PORTS.peer}`,
-  ).join(",");
+  const quota = etcdQuotaBytes(config.etcd.storageSize);
   const self = `$(POD_NAME).${NAMES.etcdPeers}.$(POD_NAMESPACE).svc.cluster.local`;
   return new StatefulSet({
     metadata: { name: NAMES.etcd, namespace: config.namespace, labels: labelsFor(NAMES.etcd) },
@@ -69,6 +122,9 @@ export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
       template: {
         metadata: { labels: labelsFor(NAMES.etcd) },
         spec: {
+          // Service links would put ETCD_SERVICE_HOST, ETCD_PORT=tcp://... into etcd's own ETCD_*
+          // config namespace (etcd logs each as unrecognized; pkg/flags/flag.go).
+          enableServiceLinks: false,
           affinity: preferSpreading(NAMES.etcd),
           containers: [
             {
@@ -83,14 +139,22 @@ export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
                 `--listen-client-urls=http://0.0.0.0:${ETCD_PORTS.client}`,
                 `--advertise-client-urls=http://${self}:${ETCD_PORTS.client}`,
                 `--initial-advertise-peer-urls=http://${self}:${ETCD_PORTS.peer}`,
-                `--initial-cluster=${initialCluster}`,
-                "--initial-cluster-state=new",
+                `--initial-cluster=$(${BOOTSTRAP_ENV.cluster})`,
+                `--initial-cluster-state=$(${BOOTSTRAP_ENV.state})`,
                 "--initial-cluster-token=etcd-$(POD_NAMESPACE)",
                 `--listen-metrics-urls=http://0.0.0.0:${ETCD_PORTS.metrics}`,
+                // History older than the retention is compacted away, as every Veertu example sets
+                // (chart README ETCD_AUTO_COMPACTION_RETENTION, getting-started --auto-compaction-retention);
+                // etcd's default is "0", off (etcd-io/etcd server/etcdmain/config.go at v3.5.33).
+                "--auto-compaction-mode=periodic",
+                `--auto-compaction-retention=${config.etcd.autoCompactionRetention}`,
+                `--quota-backend-bytes=${quota}`,
               ],
               env: [
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                { name: BOOTSTRAP_ENV.cluster, valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.cluster } } },
+                { name: BOOTSTRAP_ENV.state, valueFrom: { configMapKeyRef: { name: NAMES.etcdBootstrap, key: ETCD_BOOTSTRAP_KEYS.state } } },
               ],
               ports: [
                 { name: "client", containerPort: ETCD_PORTS.client },
@@ -98,16 +162,20 @@ export function buildEtcdStatefulSet(config: LabConfig): StatefulSet {
                 { name: "metrics", containerPort: ETCD_PORTS.metrics },
               ],
               // /readyz and /livez exist since v3.5.11 (etcd CHANGELOG-3.5); /livez does not need
-              // quorum, so losing a majority does not make kubelet restart every member.
+              // quorum, so losing a majority does not make kubelet restart every member. 5 s
+              // timeouts as etcd's Kubernetes guide (https://etcd.io/docs/v3.5/op-guide/kubernetes/):
+              // /readyz does a linearizable read, a quorum round trip that can pass 1 s on a busy disk.
               readinessProbe: {
                 httpGet: { path: "/readyz", port: "metrics" },
                 periodSeconds: 5,
+                timeoutSeconds: 5,
                 failureThreshold: 3,
               },
               livenessProbe: {
                 httpGet: { path: "/livez", port: "metrics" },
                 initialDelaySeconds: 10,
                 periodSeconds: 10,
+                timeoutSeconds: 5,
                 failureThreshold: 6,
               },
               resources: { requests: { cpu: config.etcd.cpuRequest, memory: config.etcd.memoryRequest } },

@@ -6,7 +6,8 @@ import { PROBE } from "./probe.js";
 const PREFIX = "nginx.ingress.kubernetes.io/";
 
 /**
- * The annotations ingress-nginx reads for multi-GiB pushes (../shared/reference/ingress-nginx.md):
+ * The annotations ingress-nginx reads for multi-GiB pushes (kubernetes/ingress-nginx
+ * docs/user-guide/nginx-configuration/annotations.md, internal/ingress/annotations/proxy/main.go):
  * proxy-body-size 0 lifts the 1m body limit that otherwise answers 413; request buffering off
  * streams the body instead of spooling it to the ingress pod's disk first; proxy-buffering off and
  * proxy-max-temp-file-size 0 keep large downloads off that disk too; the timeouts cover a registry
@@ -43,10 +44,20 @@ function buildIngress(config: LabConfig, name: string, host: string, service: st
       name,
       namespace: config.namespace,
       labels: labelsFor(name),
-      annotations: config.ingress.largeTransferAnnotations ? largeTransferAnnotations(config.ingress.timeoutSeconds) : {},
+      annotations: {
+        ...(config.ingress.largeTransferAnnotations ? largeTransferAnnotations(config.ingress.timeoutSeconds) : {}),
+        // With TLS, ingress-nginx answers plain HTTP with a 308 to HTTPS by default (annotations.md,
+        // "Server-side HTTPS enforcement through redirect"); the lab publishes only port 80, so HTTP
+        // must keep serving pushes and HTTPS is the extra door.
+        ...(config.ingress.tls ? { [`${PREFIX}ssl-redirect`]: "false" } : {}),
+      },
     },
     spec: {
       ingressClassName: config.ingress.className,
+      // Off by default. On, both hosts are served with the certificate lab:up makes from a lab CA
+      // (lab/steps/tls.ts) and stores in this Secret, the way Veertu's chart takes
+      // ingressNginxTLSSecretName (veertuinc/helm-charts charts/anka-build-cloud/templates/service.yaml).
+      ...(config.ingress.tls ? { tls: [{ hosts: [host], secretName: NAMES.ingressTls }] } : {}),
       rules: [
         {
           host,

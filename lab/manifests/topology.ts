@@ -1,7 +1,7 @@
 import type { Model } from "@kubernetes-models/base";
 import type { LabConfig } from "../config/schema.js";
-import { buildBuildCloudDeployment } from "./buildCloud.js";
-import { buildEtcdClientService, buildEtcdDisruptionBudget, buildEtcdPeerService, buildEtcdStatefulSet } from "./etcd.js";
+import { buildBuildCloudDeployment, buildBuildCloudDisruptionBudget } from "./buildCloud.js";
+import { buildEtcdBootstrapConfigMap, buildEtcdClientService, buildEtcdDisruptionBudget, buildEtcdPeerService, buildEtcdStatefulSet } from "./etcd.js";
 import { buildControllerIngress, buildRegistryIngress } from "./ingress.js";
 import { buildNamespace } from "./namespace.js";
 import { buildProbeConfigMap } from "./probe.js";
@@ -31,6 +31,7 @@ export function buildTopology(config: LabConfig): ManifestFile[] {
       objects: [
         buildEtcdPeerService(config),
         buildEtcdClientService(config),
+        buildEtcdBootstrapConfigMap(config),
         buildEtcdStatefulSet(config),
         buildEtcdDisruptionBudget(config),
       ],
@@ -41,6 +42,7 @@ export function buildTopology(config: LabConfig): ManifestFile[] {
       objects: [
         ...(config.probe.enabled ? [buildProbeConfigMap(config)] : []),
         buildBuildCloudDeployment(config),
+        buildBuildCloudDisruptionBudget(config),
         buildControllerService(config),
         buildRegistryService(config),
       ],

@@ -9,12 +9,22 @@ import type { Answer } from "./fakeRunner.js";
  *  - etcdctl endpoint health --cluster: one "<url> is healthy: successfully committed proposal:
  *    took = <duration>" line per member (etcd etcdctl/ctlv3/command/ep_command.go, epHealthCommandFunc);
  *    the members are the etcd pods the API server reports Ready.
+ *    With -w json: [{"endpoint","health","took"}] per started member (same file, epHealth).
+ *  - etcdctl member list -w simple: "<id hex>, started|unstarted, <name>, <peer URLs>, <client URLs>,
+ *    <is learner>" per member; an added member that has not started has no name and no client URLs;
+ *    member add prints "Member <id> added to cluster <cluster id>", member remove "Member <id>
+ *    removed from cluster <cluster id>" (etcd etcdctl/ctlv3/command/printer_simple.go). The members
+ *    are the etcd pods Ready when a namespace is first asked (the bootstrap), then what add and
+ *    remove make of them; a member counts as started once its pod has been Ready.
  *  - etcdctl put prints "OK"; get --print-value-only prints the value; del prints the count
  *    (etcd etcdctl/ctlv3/command/printer_simple.go).
  *  - du -sk prints "<KiB>\t<path>" (GNU coreutils du).
  *  - `node -e` in the probe container runs for real here, with /mnt/vol mapped to a test folder.
  *  - kubectl on a pod that does not exist: "Error from server (NotFound): pods \"x\" not found", exit 1.
  */
+/** etcd-N from http://etcd-N.etcd-headless.<namespace>.svc.cluster.local:2379. */
+const nameOf = (url: string) => /^https?:\/\/([^.]+)\./.exec(url)![1]!;
+
 export class InPodCommands {
   /** What etcdctl put/get/del see. */
   readonly etcdKeys = new Map<string, string>();
@@ -24,6 +34,10 @@ export class InPodCommands {
   spoolKiB = 0;
   /** Log lines `kubectl logs` prints for any container. */
   log = "";
+  /** Each namespace's etcd membership, by member name (etcd-N). */
+  private readonly members = new Map<string, Map<string, { id: string; peerUrl: string; started: boolean }>>();
+  private nextMemberId = 0x8e9e05c52164694dn;
+
   /** Called with every in-pod command once it has been answered, e.g. to step a test along. */
   onAnswered?: (argv: readonly string[]) => void;
 
@@ -57,11 +71,51 @@ export class InPodCommands {
     return { exitCode: 126, stderr: `OCI runtime exec failed: exec: "${command[0]}": executable file not found in $PATH\ncommand terminated with exit code 126\n` };
   }
 
+  /** The membership of a namespace's etcd, started members updated from the pods Ready now. */
+  private async membership(namespace: string) {
+    const ready = await this.readyEtcdMembers(namespace);
+    let members = this.members.get(namespace);
+    if (!members) {
+      members = new Map();
+      for (const url of ready) members.set(nameOf(url), { id: (this.nextMemberId++).toString(16), peerUrl: url.replace(/:2379$/, ":2380"), started: true });
+      this.members.set(namespace, members);
+    }
+    for (const url of ready) {
+      const member = members.get(nameOf(url));
+      if (member) member.started = true;
+    }
+    return { members, ready: new Set(ready) };
+  }
+
   private async etcdctl(namespace: string, command: readonly string[]): Promise<Answer> {
     const [, verb, key, value] = command;
+    const json = command.includes("-w") && command[command.indexOf("-w") + 1] === "json";
     if (verb === "endpoint" && key === "health") {
-      const members = await this.readyEtcdMembers(namespace);
-      return { stdout: members.map((url, i) => `${url} is healthy: successfully committed proposal: took = 2.31${i}ms`).join("\n") + "\n" };
+      const { members, ready } = await this.membership(namespace);
+      const urls = [...members.entries()].filter(([, m]) => m.started).map(([, m]) => m.peerUrl.replace(/:2380$/, ":2379"));
+      if (json) return { stdout: JSON.stringify(urls.map((url, i) => ({ endpoint: url, health: ready.has(url), took: `2.31${i}ms` }))) + "\n", exitCode: urls.every((u) => ready.has(u)) ? 0 : 1 };
+      return { stdout: urls.filter((u) => ready.has(u)).map((url, i) => `${url} is healthy: successfully committed proposal: took = 2.31${i}ms`).join("\n") + "\n" };
+    }
+    if (verb === "member") {
+      const { members } = await this.membership(namespace);
+      if (key === "list")
+        return {
+          stdout: [...members.entries()]
+            .map(([name, m]) => [m.id, m.started ? "started" : "unstarted", m.started ? name : "", m.peerUrl, m.started ? m.peerUrl.replace(/:2380$/, ":2379") : "", "false"].join(", "))
+            .join("\n") + "\n",
+        };
+      if (key === "add") {
+        const peerUrl = command.find((a) => a.startsWith("--peer-urls="))!.split("=")[1]!;
+        const id = (this.nextMemberId++).toString(16);
+        members.set(value!, { id, peerUrl, started: false });
+        return { stdout: `Member ${id} added to cluster cdf818194e3a8c32\n` };
+      }
+      if (key === "remove") {
+        const entry = [...members.entries()].find(([, m]) => m.id === value);
+        if (!entry) return { exitCode: 1, stderr: `Error: etcdserver: member not found\n` };
+        members.delete(entry[0]);
+        return { stdout: `Member ${value} removed from cluster cdf818194e3a8c32\n` };
+      }
     }
     if (verb === "put") return (this.etcdKeys.set(key!, value!), { stdout: "OK\n" });
     if (verb === "get") return { stdout: this.etcdKeys.has(key!) ? `${this.etcdKeys.get(key!)}\n` : "" };

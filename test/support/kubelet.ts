@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { IContainer } from "kubernetes-models/v1/Container";
-import { containerEnv, expandKubeVars, type PodFields } from "../../lab/kube/expand.js";
+import { containerEnv, expandKubeVars, type ConfigMapData, type PodFields } from "../../lab/kube/expand.js";
 
 /**
  * Runs one container of a pod spec the way kubelet would: env built in order with fieldRef values,
@@ -33,8 +33,9 @@ export function kubeletArgv(
   pod: PodFields,
   binaries: Readonly<Record<string, string>>,
   volumeRoot: string,
+  configMaps: ConfigMapData = {},
 ): ContainerRun {
-  const vars = containerEnv(container.env as never, pod);
+  const vars = containerEnv(container.env as never, pod, configMaps);
   const mounts = (container.volumeMounts ?? []).map((m) => ({ path: m.mountPath, host: join(volumeRoot, m.name) }));
   for (const m of mounts) mkdirSync(m.host, { recursive: true });
   const remap = (arg: string) => mounts.reduce((a, m) => a.split(m.path).join(m.host), arg);
