@@ -7,13 +7,25 @@ export { CommandError, pasteable, settle, type RunOptions, type RunResult, type 
 
 /** The real runner: every lab call to minikube, kubectl, docker and sudo goes through it. */
 export class ExecaRunner implements Runner {
-  constructor(private readonly echo?: (line: string) => void) {}
+  /**
+   * @param stop aborted on Ctrl-C or SIGTERM (lab/cli/signals.ts): the commands running then get
+   * SIGTERM, and SIGKILL 5 s later if still alive (execa's `cancelSignal` and
+   * `forceKillAfterDelay`, https://github.com/sindresorhus/execa/blob/main/docs/termination.md).
+   * Commands started after it (a step's undo, a repro's restore) run to the end; a second Ctrl-C
+   * exits the process.
+   */
+  constructor(
+    private readonly echo?: (line: string) => void,
+    private readonly stop?: AbortSignal,
+  ) {}
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.echo?.(`$ ${pasteable(argv)}`);
     const [file, ...args] = argv;
+    const cancel = this.stop && !this.stop.aborted ? { cancelSignal: this.stop, forceKillAfterDelay: 5000 } : {};
     const child = await execa(file!, args, {
       reject: false,
+      ...cancel,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.interactive ? { stdio: "inherit" as const } : { input: options.input ?? "" }),
       env: options.env,
