@@ -5,7 +5,7 @@ import { NAMES } from "./manifests/names.js";
 import { applyStep } from "./steps/apply.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
 import { doctorStep } from "./steps/doctor.js";
-import { hostsStep } from "./steps/hosts.js";
+import { hostsStep, type HostsChoice } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
 import type { Step } from "./steps/step.js";
 import { storageStep } from "./steps/storage.js";
@@ -13,7 +13,7 @@ import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
 /** lab:up in order; each step checks first and does nothing when its state already holds. */
-export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): Step[] {
+export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }): Step[] {
   return [
     doctorStep(options.hostFacts),
     clusterStep,
@@ -26,7 +26,7 @@ export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): 
     buildCloudReadyStep,
     loadBalancersStep,
     servicesAnswerStep,
-    hostsStep(options.addHosts),
+    hostsStep(options.hosts),
   ];
 }
 
