@@ -40,10 +40,18 @@ describe("lab:push", () => {
     expect(io.stderr).toEqual([line]);
   });
 
-  it("explains an unreachable URL after its retries", async () => {
+  it("checks --to before anything else: an unreachable URL is one line at once, with no checksum and no retries", async () => {
     const io = captureIo();
     const port = await freePort();
-    expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "1Mi")).toBe(1);
-    expect(io.stderr.at(-1)).toMatch(new RegExp(`nothing listens at 127\\.0\\.0\\.1:${port}: is the lab up and its tunnel running \\(npm run lab:status\\)\\? \\(after 3 attempts\\)$`));
-  }, 30_000);
+    const started = Date.now();
+    expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "8Gi")).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(io.stderr).toEqual([`anka-lab: nothing listens at 127.0.0.1:${port}: is the lab up and its tunnel running (npm run lab:status)?`]);
+  });
+
+  it("says a URL that is not the probe is not the probe, before any byte is sent", async () => {
+    const io = captureIo();
+    expect(await push(io, "--to", `${probe.url}/anka-lab-probe`, "--size", "1Mi")).toBe(1);
+    expect(io.stderr.at(-1)).toMatch(/answered HTTP 404, not the transfer probe's health; .* without \/anka-lab-probe$/);
+  });
 });

@@ -1,26 +1,16 @@
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { createHash } from "node:crypto";
+import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
-import { pushTemplate, type PushResult } from "../push/client.js";
+import { stoppedLine } from "../cli/signals.js";
+import { httpRequest } from "../net/http.js";
+import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "../push/client.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
 import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
-import { sampleTemplate } from "../template/sample.js";
+import { FileGenerator, chunkBuffer, sampleTemplate, type SampleTemplate, type TemplateFile } from "../template/sample.js";
+import { interruptible } from "./common.js";
 
-export const pushSpec: CommandSpec = {
-  name: "lab:push",
-  summary: "push a generated sample VM template through the lab's push path and verify it",
-  flags: [
-    { name: "to", type: "string", value: "URL", description: "where: the registry's probe port (http://127.0.0.1:8087) or its Ingress (http://anka.registry:8080)" },
-    { name: "size", type: "string", value: "SIZE", description: "total template size, e.g. 4Gi (default 1Gi, at least 1Mi)" },
-    { name: "seed", type: "string", value: "N", description: "which sample: the same seed and size give the same bytes (default 1)" },
-    { name: "json", type: "boolean", description: "print the result as JSON" },
-  ],
-  details: `The template (a config yaml, nvram, .ank layers and a state file) is generated on the fly and never
-written to your disk. Each file is streamed with bounded memory to the lab-only transfer probe,
-which stores it on the shared registry volume only if its size and sha256 match. Transient failures
-(resets, 502/503/504) are retried with backoff; a 413 or another refusal is explained and not retried.`,
-  examples: ["npm run lab:push -- --to http://127.0.0.1:8087 --size 4Gi", "npm run lab:push -- --to http://anka.registry:8080 --size 2Gi --seed 7"],
-};
+export { pushSpec } from "./specs.js";
 
 export interface PushArgs {
   readonly to: string;
@@ -44,15 +34,109 @@ export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
   return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1 };
 }
 
+/**
+ * Asks the probe's health endpoint before anything else, so a wrong --to is one line within
+ * seconds, not after hashing gigabytes and three retries.
+ */
+export async function checkProbe(to: string): Promise<void> {
+  const url = `${to}${PROBE_PREFIX}/healthz`;
+  let status: number;
+  try {
+    ({ status } = await httpRequest(url, { timeoutMs: 5000 }));
+  } catch (error) {
+    throw explainSocketError(error as NodeJS.ErrnoException, url, 5000);
+  }
+  if (status !== 200)
+    throw new PushError(`${url} answered HTTP ${status}, not the transfer probe's health; give the registry's probe port or Ingress as --to (e.g. http://127.0.0.1:8087), without ${PROBE_PREFIX}`, false, status);
+}
+
+/** The sha256 of one sample file, generated again; stops at the next chunk once `signal` aborts. */
+async function fileDigest(template: SampleTemplate, file: TemplateFile, signal: AbortSignal, onBytes: (n: number) => void): Promise<string> {
+  const hash = createHash("sha256");
+  const generator = new FileGenerator(template, file);
+  const scratch = chunkBuffer();
+  for (let i = 1; ; i++) {
+    signal.throwIfAborted();
+    const chunk = generator.next(scratch);
+    if (chunk.length === 0) break;
+    hash.update(chunk);
+    onBytes(chunk.length);
+    // Let timers, progress and signals run every 16 MiB.
+    if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest("hex");
+}
+
+/** One file of the template as a template of its own: same name, seed and bytes, so the same URL. */
+function onlyFile(template: SampleTemplate, file: TemplateFile): SampleTemplate {
+  return { ...template, files: [file] };
+}
+
+/**
+ * Pushes file by file, each hashed just before it is sent, so the first byte leaves at once (the
+ * config yaml is tiny) instead of after hashing the whole template; the probe still commits only
+ * bytes whose sha256 matches the one declared. `committed` collects what the probe stored, so a
+ * stop can remove exactly that.
+ */
+async function pushFileByFile(
+  to: string,
+  template: SampleTemplate,
+  signal: AbortSignal,
+  committed: FileResult[],
+  show: (line: string) => void,
+  startedAt: number,
+): Promise<PushResult> {
+  let done = 0;
+  let checksumMs = 0;
+  for (const file of template.files) {
+    const hashStart = Date.now();
+    let hashed = 0;
+    let lastShown = 0;
+    const sha256 = await fileDigest(template, file, signal, (n) => {
+      hashed += n;
+      if (Date.now() - lastShown > 250) {
+        lastShown = Date.now();
+        show(`checksum of ${file.path} ${Math.floor((hashed / file.size) * 100)}%`);
+      }
+    });
+    checksumMs += Date.now() - hashStart;
+    const result = await pushTemplate({
+      to,
+      template: onlyFile(template, file),
+      signal,
+      digests: new Map([[file.path, sha256]]),
+      onProgress: (p) =>
+        show(formatProgress({ ...p, totalBytes: done + p.totalBytes, totalSize: template.totalSize, elapsedMs: Date.now() - startedAt - checksumMs })),
+      onRetry: (path, attempt, error) => show(`retrying ${path} (attempt ${attempt + 1}): ${error.message}`),
+    });
+    committed.push(...result.files);
+    done += file.size;
+  }
+  const seconds = (Date.now() - startedAt) / 1000;
+  return { files: committed, bytes: done, seconds, bytesPerSecond: seconds > 0 ? done / seconds : 0, checksumSeconds: checksumMs / 1000 };
+}
+
+/** The undo of a stopped push: DELETE what this run had committed, so nothing partial stays. */
+async function removeCommitted(to: string, template: SampleTemplate, committed: readonly FileResult[]): Promise<number> {
+  let removed = 0;
+  for (const f of committed) {
+    const file = template.files.find((t) => t.path === f.path)!;
+    const { status } = await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000 }).catch(() => ({ status: 0 }));
+    if (status === 200) removed++;
+  }
+  return removed;
+}
+
 export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {
+  const startedAt = Date.now();
   const { to, size, seed } = parsePushArgs(args.values);
+  await checkProbe(to);
   const template = sampleTemplate(size, seed);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  if (!deps.signal) process.once("SIGINT", onSigint);
+  const interrupt = interruptible(deps);
   const renderer = deps.renderer ?? chooseRenderer(process.stderr);
   // A terminal redraws often; CI logs get a line every 5 s.
   const every = renderer === "default" ? 250 : 5000;
+  const committed: FileResult[] = [];
   let result: PushResult | undefined;
   try {
     await taskList(
@@ -61,28 +145,36 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
           task: async (_, task) => {
             let last = 0;
-            result = await pushTemplate({
-              to,
-              template,
-              signal: deps.signal ?? controller.signal,
-              onProgress: (p) => {
-                const now = Date.now();
-                if (now - last >= every || p.totalBytes === p.totalSize) {
-                  last = now;
-                  task.output = formatProgress(p);
-                }
-              },
-              onRetry: (file, attempt, error) => (task.output = `retrying ${file} (attempt ${attempt + 1}): ${error.message}`),
-            });
+            const show = (line: string) => {
+              const now = Date.now();
+              if (now - last >= every) {
+                last = now;
+                task.output = line;
+              }
+            };
+            result = await pushFileByFile(to, template, interrupt.signal, committed, show, startedAt);
+            // The whole wait, checksums and the health check included: what the user sat through.
             task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
+            task.output = "";
           },
         },
       ],
       renderer,
       { exitOnError: true },
     ).run();
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+    const removed = await removeCommitted(to, template, committed);
+    io.err(
+      stoppedLine(
+        interrupt,
+        `after ${committed.length} of ${template.files.length} files; removed the ${removed} this run had stored, so the probe keeps nothing of it`,
+        `npm run lab:push -- --to ${to} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
+      ),
+    );
+    return interrupt.exitCode;
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
   }
   const done = result!;
   if (args.values.json) io.out(JSON.stringify({ to, template: template.name, ...done }, null, 2));
