@@ -28,7 +28,8 @@ try {
 }
 const labDir = new URL("lab", root).pathname;
 let entry;
-if (built > 0 && built >= newestSource(labDir)) entry = new URL("dist/lab/cli/main.js", root);
+// ANKA_LAB_FROM_SOURCE=1 forces the TypeScript (npm run bench:start uses it to compare).
+if (!process.env.ANKA_LAB_FROM_SOURCE && built > 0 && built >= newestSource(labDir)) entry = new URL("dist/lab/cli/main.js", root);
 else {
   const { register } = await import("tsx/esm/api");
   register();

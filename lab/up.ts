@@ -2,7 +2,6 @@ import type { LabContext } from "./context.js";
 import type { HostFacts } from "./doctor/checks.js";
 import { hostsResolved } from "./hosts.js";
 import { NAMES } from "./manifests/names.js";
-import { applyStep } from "./steps/apply.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
 import { doctorStep } from "./steps/doctor.js";
 import { hostsStep, type HostsChoice } from "./steps/hosts.js";
@@ -11,6 +10,17 @@ import type { Step } from "./steps/step.js";
 import { storageStep } from "./steps/storage.js";
 import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
+
+/**
+ * The apply step, loaded when it runs: it renders the manifests, which loads kubernetes-models
+ * (about a second on a busy machine), and lab:up's first line should not wait for that. Its id and
+ * title are apply.ts's own (test/cli.test.ts checks they match).
+ */
+export const lazyApplyStep: Step = {
+  id: "apply",
+  title: "render and apply the topology",
+  run: async (ctx, report) => (await import("./steps/apply.js")).applyStep.run(ctx, report),
+};
 
 /** lab:up in order; each step checks first and does nothing when its state already holds. */
 export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }): Step[] {
@@ -21,7 +31,7 @@ export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }):
     ingressStep,
     storageStep,
     tunnelStep,
-    applyStep,
+    lazyApplyStep,
     etcdQuorumStep,
     buildCloudReadyStep,
     loadBalancersStep,

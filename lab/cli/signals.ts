@@ -104,6 +104,16 @@ export function interruptFrom(signal: AbortSignal): Interrupt {
   };
 }
 
+/**
+ * Ctrl-C (or SIGTERM) aborts the signal the steps wait on, instead of killing the process, so the
+ * running step can stop cleanly and the state file can say where it stopped. The CLI's entry
+ * (lab/cli/main.ts) listens once for the whole process and passes its signal in deps; a command
+ * called without one (a test, a script of its own) listens itself, the same way.
+ */
+export function interruptible(deps: { readonly signal?: AbortSignal }): Interrupt {
+  return deps.signal ? interruptFrom(deps.signal) : listenForStop();
+}
+
 /** The line every stopped command ends with: where it stopped, and what to type next. */
 export function stoppedLine(interrupt: Pick<Interrupt, "received">, where: string, next: string): string {
   const how = interrupt.received === "SIGTERM" ? "stopped by SIGTERM" : "interrupted (Ctrl-C)";

@@ -6,7 +6,7 @@ import type { HostFacts } from "../doctor/checks.js";
 import { ExecaRunner, type Runner } from "../exec/runner.js";
 import { StateStore, defaultStateDir } from "../state.js";
 import { chooseRenderer, type RendererChoice } from "../cli/tasks.js";
-import { interruptFrom, listenForStop, type Interrupt } from "../cli/signals.js";
+import { interruptFrom, type Interrupt } from "../cli/signals.js";
 
 /** What tests replace; production leaves it empty. */
 export interface CommandDeps {
@@ -71,15 +71,7 @@ export function rendererFor(deps: CommandDeps): RendererChoice {
   return deps.renderer ?? chooseRenderer();
 }
 
-/**
- * Ctrl-C (or SIGTERM) aborts the signal the steps wait on, instead of killing the process, so the
- * running step can stop cleanly and the state file can say where it stopped. The CLI's entry
- * (lab/cli/main.ts) listens once for the whole process and passes its signal in deps; a command
- * called without one (a test, a script of its own) listens itself, the same way.
- */
-export function interruptible(deps: CommandDeps): Interrupt {
-  return deps.signal ? interruptFrom(deps.signal) : listenForStop();
-}
+export { interruptible } from "../cli/signals.js";
 
 export function withSignal(deps: CommandDeps, signal: AbortSignal): CommandDeps {
   return { ...deps, signal };

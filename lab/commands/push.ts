@@ -2,13 +2,12 @@ import { createHash } from "node:crypto";
 import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
-import { stoppedLine } from "../cli/signals.js";
+import { interruptible, stoppedLine } from "../cli/signals.js";
 import { httpRequest } from "../net/http.js";
 import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "../push/client.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
 import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
 import { FileGenerator, chunkBuffer, sampleTemplate, type SampleTemplate, type TemplateFile } from "../template/sample.js";
-import { interruptible } from "./common.js";
 
 export { pushSpec } from "./specs.js";
 

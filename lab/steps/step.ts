@@ -22,7 +22,7 @@ export interface Step {
 /** What a step would do under --dry-run, from the plan lines it added. */
 export function wouldLines(planned: readonly string[]): string {
   if (planned.length === 0) return "would change nothing";
-  return planned.map((p) => (/^wait /.test(p) ? `would ${p}` : /^(with|if) /.test(p) ? `would, ${p}` : `would run: ${p}`)).join("\n");
+  return planned.map((p) => (/\bwould\b/.test(p) ? p : /^wait /.test(p) ? `would ${p}` : /^(with|if) /.test(p) ? `would, ${p}` : `would run: ${p}`)).join("\n");
 }
 
 /** An interrupted run (Ctrl-C or SIGTERM). */
