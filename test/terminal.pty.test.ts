@@ -4,7 +4,7 @@
  * no confirm function, no signal, no renderer. Network only to 127.0.0.1.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -114,6 +114,31 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       }
     }, 60_000);
   });
+
+  it("SIGINT to lab:up alone (as in a pipe) stops the kubectl it is waiting on, records where, and exits 130 within 2 s", async () => {
+    // kubectl, minikube and docker stubs that note their pid and hang, so a step is busy when SIGINT comes.
+    const stubs = join(dir, "stubs");
+    const pids = join(dir, "stub-pids");
+    mkdirSync(stubs, { recursive: true });
+    for (const tool of ["kubectl", "minikube", "docker"]) {
+      writeFileSync(join(stubs, tool), `#!/bin/sh\necho $$ >> ${pids}\nexec sleep 60\n`);
+      chmodSync(join(stubs, tool), 0o755);
+    }
+    const env = { ...userEnv(dir), PATH: `${stubs}:${userEnv(dir).PATH}` };
+    const child = spawn(process.execPath, [bin, "up", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c) => (err += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await waitFor("a stub to be running", async () => (existsSync(pids) ? ready(true) : notYet("no stub yet")), { timeoutMs: 30_000, intervalMs: 25 });
+    const stub = Number(readFileSync(pids, "utf8").trim().split("\n")[0]);
+    const sent = Date.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(() => process.kill(stub, 0)).toThrow();
+    expect(err).toMatch(/anka-lab: interrupted \(Ctrl-C\) during "doctor"; .lab\/state.json records it; next: npm run lab:up carries on from there/);
+    expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: "interrupted (Ctrl-C)" });
+  }, 60_000);
 
   it("npm run lab:up --dry-run (no --) refuses in one line with the command to type, and runs nothing", async () => {
     const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere" };
