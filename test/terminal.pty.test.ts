@@ -84,7 +84,7 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(at - pressed).toBeLessThan(2000);
       expect(filesUnder(probe.root)).toEqual([]);
       expect(run.screen).not.toContain("verified");
-      expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) after 2 of \d+ files; removed the 2 this run had stored/);
+      expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) after 2 of \d+ files; removed the 2 file\(s\) this run had stored/);
     }, 90_000);
 
     it("SIGINT in a pipe, while it computes checksums, stops it too (exit 130, nothing stored)", async () => {
@@ -141,12 +141,12 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
   }, 60_000);
 
   it("npm run lab:up --dry-run (no --) refuses in one line with the command to type, and runs nothing", async () => {
-    const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere" };
+    const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere", ANKA_LAB_STATE_DIR: join(dir, "npm-state") };
     const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
     const error = await promisify(execFile)(npm[0]!, [...npm.slice(1), "run", "--silent", "lab:up", "--dry-run"], { cwd: root, env }).catch((e) => e);
     expect(error.code).toBe(2);
     const lines = String(error.stderr).trim().split("\n").filter((l) => !/^npm (warn|WARN)/.test(l));
     expect(lines).toEqual([expect.stringMatching(/^anka-lab: npm took --dry-run for itself .*; type: npm run lab:up -- --dry-run$/)]);
-    expect(existsSync(join(dir, "state", "state.json"))).toBe(false);
+    expect(existsSync(join(dir, "npm-state"))).toBe(false);
   }, 60_000);
 });

@@ -84,6 +84,7 @@ async function pushFileByFile(
   committed: FileResult[],
   show: (line: string) => void,
   startedAt: number,
+  onFile: (file: TemplateFile | undefined) => void,
 ): Promise<PushResult> {
   let done = 0;
   let checksumMs = 0;
@@ -99,6 +100,7 @@ async function pushFileByFile(
       }
     });
     checksumMs += Date.now() - hashStart;
+    onFile(file);
     const result = await pushTemplate({
       to,
       template: onlyFile(template, file),
@@ -109,19 +111,34 @@ async function pushFileByFile(
       onRetry: (path, attempt, error) => show(`retrying ${path} (attempt ${attempt + 1}): ${error.message}`),
     });
     committed.push(...result.files);
+    onFile(undefined);
     done += file.size;
   }
   const seconds = (Date.now() - startedAt) / 1000;
   return { files: committed, bytes: done, seconds, bytesPerSecond: seconds > 0 ? done / seconds : 0, checksumSeconds: checksumMs / 1000 };
 }
 
-/** The undo of a stopped push: DELETE what this run had committed, so nothing partial stays. */
-async function removeCommitted(to: string, template: SampleTemplate, committed: readonly FileResult[]): Promise<number> {
+/**
+ * The undo of a stopped push: DELETE what this run had committed, so nothing of it stays. The file
+ * that was on the wire may have been committed by the probe in the moment the stop cut the
+ * connection (its whole body had arrived), so it is deleted too, and checked again until it stays
+ * gone for a moment (HEAD 404 twice, 100 ms apart, within a second).
+ */
+async function removeStored(to: string, template: SampleTemplate, committed: readonly FileResult[], inFlight: TemplateFile | undefined): Promise<number> {
+  const remove = async (file: TemplateFile) => (await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000 }).catch(() => ({ status: 0 }))).status === 200;
   let removed = 0;
-  for (const f of committed) {
-    const file = template.files.find((t) => t.path === f.path)!;
-    const { status } = await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000 }).catch(() => ({ status: 0 }));
-    if (status === 200) removed++;
+  for (const f of committed) if (await remove(template.files.find((t) => t.path === f.path)!)) removed++;
+  if (inFlight) {
+    const url = fileUrl(to, template, inFlight);
+    const until = Date.now() + 1000;
+    for (let absent = 0; absent < 2 && Date.now() < until; ) {
+      const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000 }).catch(() => ({ status: 0 }));
+      if (status === 200) {
+        if (await remove(inFlight)) removed++;
+        absent = 0;
+      } else absent++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   return removed;
 }
@@ -136,6 +153,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
   // A terminal redraws often; CI logs get a line every 5 s.
   const every = renderer === "default" ? 250 : 5000;
   const committed: FileResult[] = [];
+  let inFlight: TemplateFile | undefined;
   let result: PushResult | undefined;
   try {
     await taskList(
@@ -151,7 +169,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
                 task.output = line;
               }
             };
-            result = await pushFileByFile(to, template, interrupt.signal, committed, show, startedAt);
+            result = await pushFileByFile(to, template, interrupt.signal, committed, show, startedAt, (file) => (inFlight = file));
             // The whole wait, checksums and the health check included: what the user sat through.
             task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
             task.output = "";
@@ -163,11 +181,11 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
     ).run();
   } catch (error) {
     if (!interrupt.signal.aborted) throw error;
-    const removed = await removeCommitted(to, template, committed);
+    const removed = await removeStored(to, template, committed, inFlight);
     io.err(
       stoppedLine(
         interrupt,
-        `after ${committed.length} of ${template.files.length} files; removed the ${removed} this run had stored, so the probe keeps nothing of it`,
+        `after ${committed.length} of ${template.files.length} files; removed the ${removed} file(s) this run had stored, so the probe keeps nothing of it`,
         `npm run lab:push -- --to ${to} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
       ),
     );
