@@ -87,13 +87,14 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) after 2 of \d+ files; removed the 2 file\(s\) this run had stored/);
     }, 90_000);
 
-    it("SIGINT in a pipe, while it computes checksums, stops it too (exit 130, nothing stored)", async () => {
-      const child = spawn(process.execPath, [bin, "push", "--to", probe.url, "--size", "4Gi", "--seed", "12"], { cwd: dir, env: userEnv(dir), stdio: ["ignore", "pipe", "pipe"] });
+    it("SIGINT in a pipe, while it computes a large file's checksum, stops it too (exit 130, nothing stored)", async () => {
+      // 16Gi: each layer is about 3.6 GiB, seconds of hashing, so the stop must cut into the hash itself.
+      const child = spawn(process.execPath, [bin, "push", "--to", probe.url, "--size", "16Gi", "--seed", "12"], { cwd: dir, env: userEnv(dir), stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       child.stdout.on("data", (c) => (out += c));
       child.stderr.on("data", (c) => (out += c));
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      await waitFor("the push to start", async () => (/❯ push/.test(out) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 25 });
+      await waitFor("the layer's checksum", async () => (/checksum of images\/layer-0\.ank/.test(out) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 25 });
       const sent = Date.now();
       child.kill("SIGINT");
       expect(await exited).toBe(130);

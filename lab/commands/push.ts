@@ -162,10 +162,14 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
           task: async (_, task) => {
             let last = 0;
+            let lastFile = "";
+            // A line at each new phase (checksum or send of the next file), else at most one per `every`.
             const show = (line: string) => {
               const now = Date.now();
-              if (now - last >= every) {
+              const file = /^(checksum of )?\S+/.exec(line)?.[0] ?? "";
+              if (now - last >= every || file !== lastFile) {
                 last = now;
+                lastFile = file;
                 task.output = line;
               }
             };
