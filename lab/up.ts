@@ -40,6 +40,29 @@ export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }):
   ];
 }
 
+/** Where everything is after a successful lab:up, for --json. */
+export interface UpEndpoints {
+  readonly controller: string;
+  readonly registry: string;
+  readonly ingress?: string;
+  readonly kubeContext: string;
+  readonly namespace: string;
+}
+
+export async function upEndpoints(ctx: LabContext): Promise<UpEndpoints> {
+  const c = ctx.config;
+  const controllerIp = (await loadBalancerAddress(ctx, NAMES.controllerService)) ?? "(pending)";
+  const registryIp = (await loadBalancerAddress(ctx, NAMES.registryService)) ?? "(pending)";
+  const named = hostsResolved(ctx);
+  return {
+    controller: `http://${named ? c.controller.hostname : controllerIp}:${c.controller.port}`,
+    registry: `http://${named ? c.registry.hostname : registryIp}:${c.registry.port}`,
+    ...(ctx.usesMinikube ? { ingress: `http://${c.registry.hostname}:${c.ingress.port}` } : {}),
+    kubeContext: ctx.kubeContext,
+    namespace: c.namespace,
+  };
+}
+
 /** Where everything is, printed after a successful lab:up. */
 export async function upSummary(ctx: LabContext): Promise<string> {
   const c = ctx.config;

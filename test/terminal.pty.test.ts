@@ -141,6 +141,15 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
     expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: "interrupted (Ctrl-C)" });
   }, 60_000);
 
+  it("--json is one JSON document on stdout even when the command fails (no lab on that context)", async () => {
+    for (const verb of ["status", "smoke"]) {
+      const error = await promisify(execFile)(process.execPath, [bin, verb, "--json", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env: userEnv(dir) }).catch((e) => e);
+      expect(error.code).toBe(1);
+      expect(JSON.parse(error.stdout)).toMatchObject({ ok: false, exitCode: 1, error: expect.stringContaining("anka-lab-pty-nowhere") });
+      expect(error.stderr).toMatch(/^anka-lab: /);
+    }
+  }, 60_000);
+
   it("npm run lab:up --dry-run (no --) refuses in one line with the command to type, and runs nothing", async () => {
     const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere", ANKA_LAB_STATE_DIR: join(dir, "npm-state") };
     const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];

@@ -65,11 +65,13 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   const notUp = await labNotUp(ctx);
   if (notUp) {
     interrupt.dispose();
-    io.err(`anka-lab: ${notUp}`);
-    return 1;
+    throw new Error(notUp);
   }
-  io.out(`${scenario.name}: ${scenario.summary}`);
-  for (const fact of scenario.facts) io.out(`  fact: ${fact}`);
+  // With --json, stdout is the verdict document alone; the story goes to stderr.
+  const json = args.values.json === true;
+  const say = json ? (line: string) => io.err(line) : (line: string) => io.out(line);
+  say(`${scenario.name}: ${scenario.summary}`);
+  for (const fact of scenario.facts) say(`  fact: ${fact}`);
   const renderer = rendererFor(deps);
   const wrap = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
     let value: T;
@@ -82,7 +84,8 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   } finally {
     interrupt.dispose();
   }
-  io.out(verdictLines(scenario, report).join("\n"));
+  say(verdictLines(scenario, report).join("\n"));
+  if (json) io.out(JSON.stringify({ ok: succeeded(report) && !interrupt.signal.aborted, ...report }, null, 2));
   if (interrupt.signal.aborted) {
     const where = report.failure ? `in ${report.failure.phase}` : "after the last phase";
     const restored = report.kept ? "the broken state is kept (--keep)" : report.restoreFailure ? "restore FAILED (above)" : "restore ran";

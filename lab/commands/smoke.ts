@@ -37,8 +37,7 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
   const notUp = await labNotUp(ctx);
   if (notUp) {
     interrupt.dispose();
-    io.err(`anka-lab: ${notUp}`);
-    return 1;
+    throw new Error(notUp);
   }
   /**
    * A check that throws (kubectl failing, a pod gone) is a failed check like any other: a ✗ row
@@ -95,7 +94,9 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
     interrupt.dispose();
   }
   const failed = outcomes.filter((o) => o.ok === false);
-  io.out(`\n${formatOutcomes(outcomes)}\n`);
+  const json = args.values.json === true;
+  if (json) io.out(JSON.stringify({ ok: failed.length === 0 && !interrupt.signal.aborted, seed, checks: outcomes }, null, 2));
+  else io.out(`\n${formatOutcomes(outcomes)}\n`);
   if (interrupt.signal.aborted) {
     io.err(stoppedLine(interrupt, `after ${outcomes.length} check(s), shown above`, "npm run lab:smoke"));
     return interrupt.exitCode;
@@ -104,6 +105,6 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
     io.err(`anka-lab: ${failed.length} smoke check(s) failed: ${failed.map((f) => f.name).join(", ")}. npm run lab:status shows the lab's state.`);
     return 1;
   }
-  io.out(`All HA checks passed (sample seed ${seed}).`);
+  if (!json) io.out(`All HA checks passed (sample seed ${seed}).`);
   return 0;
 }

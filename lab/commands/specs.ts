@@ -14,6 +14,8 @@ export const CONTEXT_FLAG: FlagSpec = {
 export const DRY_RUN_FLAG: FlagSpec = { name: "dry-run", type: "boolean", description: "print the plan and change nothing" };
 export const VERBOSE_FLAG: FlagSpec = { name: "verbose", short: "v", type: "boolean", description: "echo every command the lab runs, and stacks on errors" };
 
+/** --json: exactly one JSON document on stdout (a failure included), progress on stderr. */
+export const JSON_FLAG: FlagSpec = { name: "json", type: "boolean", description: "print one JSON document on stdout (progress stays on stderr), for scripts" };
 export const LAB_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS, CONTEXT_FLAG];
 
 export const upSpec: CommandSpec = {
@@ -24,6 +26,7 @@ export const upSpec: CommandSpec = {
     { name: "hosts", type: "boolean", description: "add the lab's hostnames to /etc/hosts without asking (uses sudo)" },
     { name: "timeout", type: "string", value: "SECONDS", description: "deadline for each wait (default 900)" },
     DRY_RUN_FLAG,
+    JSON_FLAG,
     VERBOSE_FLAG,
   ],
   details: `Steps, each skipped when its state already holds:
@@ -45,7 +48,7 @@ lab:up carries on from the state in .lab/.`,
 export const statusSpec: CommandSpec = {
   name: "lab:status",
   summary: "show the lab's profile, tunnel, pods, endpoints and health",
-  flags: [...LAB_FLAGS, { name: "json", type: "boolean", description: "print one JSON object, for scripts" }, VERBOSE_FLAG],
+  flags: [...LAB_FLAGS, JSON_FLAG, VERBOSE_FLAG],
   details: "Exits 0 when everything is healthy, 1 otherwise. Changes nothing.",
   examples: ["npm run lab:status", "npm run -s lab:status -- --json | jq .health"],
 };
@@ -60,6 +63,7 @@ export const smokeSpec: CommandSpec = {
     { name: "anka-template", type: "string", value: "NAME", description: "also push this VM with the real Anka CLI and find it through the registry's REST API" },
     { name: "tag", type: "string", value: "TAG", description: "tag for --anka-template (default anka-lab-smoke)" },
     { name: "keep", type: "boolean", description: "leave the pushed sample files on the shared volume" },
+    JSON_FLAG,
     VERBOSE_FLAG,
   ],
   details: `Checks, each a pass/fail line; all run even when one fails, then a table with throughputs:
@@ -80,7 +84,7 @@ export const pushSpec: CommandSpec = {
     { name: "to", type: "string", value: "URL", description: "where: the registry's probe port (http://127.0.0.1:8087) or its Ingress (http://anka.registry:8080)" },
     { name: "size", type: "string", value: "SIZE", description: "total template size, e.g. 4Gi (default 1Gi, at least 1Mi)" },
     { name: "seed", type: "string", value: "N", description: "which sample: the same seed and size give the same bytes (default 1)" },
-    { name: "json", type: "boolean", description: "print the result as JSON" },
+    JSON_FLAG,
   ],
   details: `The template (a config yaml, nvram, .ank layers and a state file) is generated on the fly and never
 written to your disk. Each file is streamed with bounded memory to the lab-only transfer probe,
@@ -101,6 +105,7 @@ export const reproSpec: CommandSpec = {
     { name: "size", type: "string", value: "SIZE", description: "bytes per sample push (default 1Gi)" },
     { name: "idle-seconds", type: "string", value: "N", description: "idle timeout to model in idle-timeout (default 350, an AWS NLB's; e.g. 10 for a quick run)" },
     { name: "memory-limit", type: "string", value: "SIZE", description: "limit put on the registry in registry-memory-limit (default 256Mi)" },
+    JSON_FLAG,
     VERBOSE_FLAG,
   ],
   details: `Each scenario runs: setup (break the lab), act and observe, verdict ("reproduced", or "not reproduced
@@ -129,7 +134,7 @@ etcd's data) stay, so the next lab:up finds them again.`,
 export const doctorSpec: CommandSpec = {
   name: "lab:doctor",
   summary: "check this Mac for what the lab needs; each failure says how to fix it",
-  flags: [...LAB_FLAGS, { name: "json", type: "boolean", description: "print the checks as JSON" }, VERBOSE_FLAG],
+  flags: [...LAB_FLAGS, JSON_FLAG, VERBOSE_FLAG],
   details:
     "Checks: OS and CPU (Apple Silicon emulation), minikube, kubectl and docker present and new enough,\n" +
     "the Docker daemon running, CPU, memory and disk for the configured sizes, the lab's ports free on\n" +

@@ -4,7 +4,7 @@ import { stoppedLine } from "../cli/signals.js";
 import { stopTunnel, tunnelStatus } from "../minikube/tunnel.js";
 import { decideHosts } from "../steps/hosts.js";
 import { InterruptedError, runSteps } from "../steps/step.js";
-import { upSteps, upSummary } from "../up.js";
+import { upEndpoints, upSteps, upSummary } from "../up.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { upSpec } from "./specs.js";
@@ -42,10 +42,11 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
   } finally {
     interrupt.dispose();
   }
+  const json = args.values.json === true;
   if (ctx.dryRun) {
-    io.out(ctx.formatPlan());
+    io.out(json ? JSON.stringify({ ok: true, dryRun: true, plan: ctx.plan }, null, 2) : ctx.formatPlan());
     return 0;
   }
-  io.out(green(await upSummary(ctx)));
+  io.out(json ? JSON.stringify({ ok: true, ...(await upEndpoints(ctx)) }, null, 2) : green(await upSummary(ctx)));
   return 0;
 }
