@@ -5,6 +5,7 @@ import { lazyApplyStep } from "../lab/up.js";
 import { applyStep } from "../lab/steps/apply.js";
 import { wouldLines } from "../lab/steps/step.js";
 import { formatProgress } from "../lab/push/progress.js";
+import { listenForStop } from "../lab/cli/signals.js";
 
 describe("flags npm ate", () => {
   const run = (event: string, vars: Record<string, string>) => ({ npm_lifecycle_event: event, npm_config_yes: "", ...vars });
@@ -46,4 +47,32 @@ it("push progress shows no rate or ETA until they are known", () => {
   const p = { file: "a.yaml", fileBytes: 125, fileSize: 125, totalBytes: 125, totalSize: 8 * 2 ** 30, elapsedMs: 3 };
   expect(formatProgress(p)).toBe("a.yaml 100% (125 B/125 B), total 0% of 8.0 GiB, measuring the rate");
   expect(formatProgress({ ...p, file: "l.ank", fileBytes: 2 ** 30, fileSize: 2 ** 31, totalBytes: 2 ** 30, elapsedMs: 4000 })).toMatch(/, 268\.4 MB\/s, ETA 28s$/);
+});
+
+describe("stop signals", () => {
+  it("the first SIGINT aborts the run's signal; a second exits at once with 130", () => {
+    const exits: number[] = [];
+    const interrupt = listenForStop({ exit: (code) => void exits.push(code) });
+    try {
+      process.emit("SIGINT", "SIGINT");
+      expect(interrupt.signal.aborted).toBe(true);
+      expect(interrupt.received).toBe("SIGINT");
+      expect(interrupt.exitCode).toBe(130);
+      expect(exits).toEqual([]);
+      process.emit("SIGINT", "SIGINT");
+      expect(exits).toEqual([130]);
+    } finally {
+      interrupt.dispose();
+    }
+  });
+
+  it("SIGTERM is 143, and the listeners stay (process.on) until disposed", () => {
+    const before = process.listenerCount("SIGTERM");
+    const interrupt = listenForStop({ exit: () => undefined });
+    process.emit("SIGTERM", "SIGTERM");
+    expect(interrupt.exitCode).toBe(143);
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    interrupt.dispose();
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
 });

@@ -1,5 +1,6 @@
 import { StopRequested } from "../cli/signals.js";
 import { taskList, type RendererChoice } from "../cli/tasks.js";
+import { formatDuration } from "../push/progress.js";
 import type { LabContext } from "../context.js";
 
 /** What a step may say while it runs; steps never print. */
@@ -75,12 +76,21 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
         mark(step.id, "running");
         let skipped = false;
         const planned = ctx.plan.length;
+        const started = Date.now();
+        let last = "";
         try {
           await step.run(ctx, {
             output: (text) => {
               // Under --dry-run a step's own words ("3/3 members healthy") would claim what did not
               // happen; the plan lines it added say what it would do instead (below).
-              if (!ctx.dryRun) task.output = text;
+              if (ctx.dryRun) return;
+              const repeated = text === last;
+              last = text;
+              if (!text.startsWith("waiting: ")) task.output = text;
+              // A wait says how long it has waited, of its deadline; plain lines (CI logs, pipes)
+              // print a wait again only when its reason changes, not at every poll.
+              else if (renderer === "default" || !repeated)
+                task.output = `${text} (${formatDuration((Date.now() - started) / 1000)} of ${formatDuration(ctx.options.waits.timeoutMs / 1000)})`;
             },
             skip: (reason) => {
               skipped = true;
