@@ -2,6 +2,7 @@
 // package.json's "engines", before anything that needs a newer one loads. Used by the anka-lab
 // bin and by `npm test` (node bin/require-node.mjs && ...).
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const wanted = /(\d+)\.(\d+)/.exec(pkg.engines.node);
@@ -16,4 +17,4 @@ export function nodeIsNewEnough(what = "this") {
 }
 
 // Run as a script (npm test's first step): exit 1 on an old Node.
-if (import.meta.url === new URL(`file://${process.argv[1]}`).href && !nodeIsNewEnough(process.argv[2] ?? "this")) process.exit(1);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && !nodeIsNewEnough(process.argv[2] ?? "this")) process.exit(1);

@@ -3,14 +3,14 @@ import type { CommandSpec } from "./command.js";
 /**
  * `npm run lab:up --dry-run` (no `--`) hands `--dry-run` to npm, not to the script: npm passes
  * only the arguments after `--` to the script ("npm will pass all the arguments after the --
- * directly to your script", https://docs.npmjs.com/cli/v10/commands/npm-run-script), and keeps
+ * directly to your script", https://docs.npmjs.com/cli/v11/commands/npm-run-script), and keeps
  * the others as its own config, which it exports to the script as npm_config_<name> with dashes
  * as underscores ("Set environment variables for any non-default configs, so that they're already
  * there when we run lifecycle scripts", npm/cli workspaces/config/lib/set-envs.js). npm 11 also
  * exports `npm_config_yes=` (empty) by default, so an empty or "false" value means not given.
  *
  * Only under `npm run <this command>` (npm_lifecycle_event is the script's name,
- * https://docs.npmjs.com/cli/v10/using-npm/scripts#current-lifecycle-event); `npx anka-lab` and
+ * https://docs.npmjs.com/cli/v11/using-npm/scripts#current-lifecycle-event); `npx anka-lab` and
  * the bin take flags as typed.
  *
  * Returns the one-line refusal, or undefined when nothing was eaten.
