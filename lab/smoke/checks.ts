@@ -5,7 +5,8 @@ import { getList } from "../kube/kubectl.js";
 import { NAMES, selectorString } from "../manifests/names.js";
 import { PROBE } from "../manifests/probe.js";
 import { httpRequest } from "../net/http.js";
-import { pushTemplate, type PushResult } from "../push/client.js";
+import type { PushResult } from "../push/client.js";
+import { checkProbe, pushFileByFile } from "../push/fileByFile.js";
 import { formatRate } from "../push/progress.js";
 import { loadBalancerAddress } from "../steps/waits.js";
 import { sampleTemplate, type SampleTemplate } from "../template/sample.js";
@@ -109,13 +110,12 @@ export async function pushCheck(
   options: SmokeOptions,
 ): Promise<CheckOutcome> {
   try {
-    const result = await pushTemplate({
-      to,
-      host,
-      template,
-      signal: ctx.options.signal,
-      onProgress: (p) => options.onProgress?.(`${name}: ${Math.floor((p.totalBytes / p.totalSize) * 100)}%`),
-    });
+    // The probe's health first (a wrong address fails at once, not after hashing gigabytes), then
+    // file by file, each hashed just before it is sent, stopping at once on Ctrl-C.
+    await checkProbe(to, host);
+    const pushed = await pushFileByFile({ to, host, template, signal: ctx.options.signal, show: (line) => options.onProgress?.(`${name}: ${line}`) });
+    // The table's rate is the transfer's, without the checksums computed before each file.
+    const result = { ...pushed, bytesPerSecond: pushed.bytes / Math.max(pushed.seconds - pushed.checksumSeconds, 1e-3) };
     const mismatch = await verifyOnOtherReplica(ctx, template, result, pods);
     if (!options.keep)
       for (const file of template.files)
