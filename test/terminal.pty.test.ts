@@ -121,10 +121,13 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
     }, 60_000);
   });
 
-  it("SIGINT to lab:up alone (as in a pipe) stops the kubectl it is waiting on, records where, and exits 130 within 2 s", async () => {
+  it.each([
+    ["SIGINT", 130, "interrupted (Ctrl-C)"],
+    ["SIGTERM", 143, "stopped (SIGTERM)"],
+  ] as const)("%s to lab:up alone (as in a pipe) stops the kubectl it is waiting on, records where, and exits %i within 2 s", async (signal, exitCode, reason) => {
     // kubectl, minikube and docker stubs that note their pid and hang, so a step is busy when SIGINT comes.
     const stubs = join(dir, "stubs");
-    const pids = join(dir, "stub-pids");
+    const pids = join(dir, `stub-pids-${signal}`);
     mkdirSync(stubs, { recursive: true });
     for (const tool of ["kubectl", "minikube", "docker"]) {
       writeFileSync(join(stubs, tool), `#!/bin/sh\necho $$ >> ${pids}\nexec sleep 60\n`);
@@ -138,12 +141,13 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
     await waitFor("a stub to be running", async () => (existsSync(pids) ? ready(true) : notYet("no stub yet")), { timeoutMs: 30_000, intervalMs: 25 });
     const stub = Number(readFileSync(pids, "utf8").trim().split("\n")[0]);
     const sent = Date.now();
-    child.kill("SIGINT");
-    expect(await exited).toBe(130);
+    child.kill(signal);
+    expect(await exited).toBe(exitCode);
     expect(Date.now() - sent).toBeLessThan(2000);
     expect(() => process.kill(stub, 0)).toThrow();
-    expect(err).toMatch(/anka-lab: interrupted \(Ctrl-C\) during "doctor"; .lab\/state.json records it; next: npm run lab:up carries on from there/);
-    expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: "interrupted (Ctrl-C)" });
+    const how = signal === "SIGINT" ? "interrupted \\(Ctrl-C\\)" : "stopped by SIGTERM";
+    expect(err).toMatch(new RegExp(`anka-lab: ${how} during "doctor"; .lab/state.json records it; next: npm run lab:up carries on from there`));
+    expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: reason });
   }, 60_000);
 
   it("--json is one JSON document on stdout even when the command fails (no lab on that context)", async () => {

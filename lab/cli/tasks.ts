@@ -1,4 +1,4 @@
-import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask, type SimpleRenderer } from "listr2";
+import { DefaultRenderer, Listr, ListrDefaultRendererLogLevels, ListrLogger, ProcessOutput, type ListrTask, type SimpleRenderer } from "listr2";
 
 /** listr2's live view on a terminal; plain lines ("simple") in CI logs and pipes; nothing in tests. */
 export type RendererChoice = "default" | "simple" | "silent";
@@ -43,7 +43,10 @@ export function taskList(tasks: LabTask[], renderer: RendererChoice, options: { 
       registerSignalListeners: false,
       // listr2 types the list by its primary renderer; "simple" and "silent" take the same options here.
       renderer: (renderer === "default" ? StderrRenderer : renderer) as "default",
-      rendererOptions: logger ? { logger } : {},
+      // collapseSkips: false keeps a skipped step's title, with the reason under it ("↓ /etc/hosts
+      // entries › not changed; …"), as the plain renderer does (listr2's DefaultRenderer options).
+      // listr2 marks such a skip ⚠ (a warning); ↓ as in the plain renderer.
+      rendererOptions: { ...(logger ? { logger } : {}), collapseSkips: false, icon: { [ListrDefaultRendererLogLevels.SKIPPED_WITHOUT_COLLAPSE]: "↓" } },
       fallbackRenderer: "simple",
       fallbackRendererOptions: logger ? { logger } : {},
     },
