@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline/promises";
-import type { CommandSpec, FlagSpec, Io, ParsedArgs } from "../cli/command.js";
+import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
 import { loadConfigFromArgs } from "../cli/config.js";
 import { LabContext, type WaitTimings } from "../context.js";
 import type { HostFacts } from "../doctor/checks.js";

@@ -1,7 +1,7 @@
-import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
+import type { Io, ParsedArgs } from "../cli/command.js";
 import { green, red, yellow } from "../cli/color.js";
 import { blockers, runDoctor } from "../doctor/checks.js";
-import { LAB_FLAGS, VERBOSE_FLAG, createContext, type CommandDeps } from "./common.js";
+import { createContext, type CommandDeps } from "./common.js";
 
 export { doctorSpec } from "./specs.js";
 

@@ -9,7 +9,7 @@ import type { PushResult } from "../push/client.js";
 import { checkProbe, pushFileByFile } from "../push/fileByFile.js";
 import { formatRate } from "../push/progress.js";
 import { loadBalancerAddress } from "../steps/waits.js";
-import { sampleTemplate, type SampleTemplate } from "../template/sample.js";
+import type { SampleTemplate } from "../template/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
 
 /** One smoke check's outcome, a row of the final table. */
