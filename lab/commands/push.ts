@@ -62,7 +62,13 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
                 task.output = line;
               }
             };
-            result = await pushFileByFile({ to, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
+            try {
+              result = await pushFileByFile({ to, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
+            } catch (error) {
+              // No stale progress line (an ETA, a percentage) under the ✖.
+              task.output = "";
+              throw error;
+            }
             // The whole wait, checksums and the health check included: what the user sat through.
             task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
             task.output = "";
