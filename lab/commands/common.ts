@@ -5,7 +5,7 @@ import { LabContext, type WaitTimings } from "../context.js";
 import type { HostFacts } from "../doctor/checks.js";
 import { ExecaRunner, type Runner } from "../exec/runner.js";
 import { StateStore, defaultStateDir } from "../state.js";
-import { chooseRenderer, type RendererChoice } from "../cli/tasks.js";
+import { chooseRenderer, type RendererChoice } from "../cli/renderer.js";
 import { interruptFrom, type Interrupt } from "../cli/signals.js";
 
 /** What tests replace; production leaves it empty. */
