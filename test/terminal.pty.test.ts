@@ -108,6 +108,19 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(filesUnder(probe.root)).toEqual([]);
     }, 60_000);
 
+    it("--json with a stop is still one JSON document on stdout", async () => {
+      const child = spawn(process.execPath, [bin, "push", "--to", probe.url, "--size", "16Gi", "--seed", "13", "--json"], { cwd: dir, env: userEnv(dir), stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await waitFor("the layer's checksum", async () => (/checksum of images\/layer-0\.ank/.test(stderr) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 25 });
+      child.kill("SIGTERM");
+      expect(await exited).toBe(143);
+      expect(JSON.parse(stdout)).toEqual({ ok: false, error: "stopped by SIGTERM", exitCode: 143 });
+    }, 60_000);
+
     it("--json | head -c 1 gets the JSON's first byte and ends quietly; so does a reader that is already gone", async () => {
       const sh = (line: string) => promisify(execFile)("bash", ["-c", `set -o pipefail; ${line}`], { cwd: dir, env: userEnv(dir) });
       const head = await sh(`node ${bin} push --to ${probe.url} --size 16Mi --json 2>${join(dir, "err1")} | head -c 1`);

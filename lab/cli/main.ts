@@ -71,14 +71,16 @@ export async function runVerb(verb: string, argv: readonly string[], io: Io = pr
   }
   const json = parsed.values.json === true;
   const interrupt = listenForStop();
+  let wrote = false;
+  const counted: Io = { ...io, out: (text) => ((wrote = true), io.out(text)) };
   let code: number;
+  let failure: string | undefined;
   try {
     const handler = await entry.load();
-    code = await handler(parsed, io, { signal: interrupt.signal });
+    code = await handler(parsed, counted, { signal: interrupt.signal });
   } catch (error) {
     code = reportError(error, io, parsed.values.verbose === true);
-    // --json promises one JSON document on stdout, failure included.
-    if (json && !interrupt.received) io.out(JSON.stringify({ ok: false, error: String((error as Error).message ?? error).split("\n")[0], exitCode: code }));
+    failure = String((error as Error).message ?? error).split("\n")[0];
   } finally {
     interrupt.dispose();
   }
@@ -86,6 +88,12 @@ export async function runVerb(verb: string, argv: readonly string[], io: Io = pr
     // A command without steps of its own to report (status, doctor): the generic line.
     io.err(stoppedLine(interrupt, `during ${spec.name}`, `npm run ${spec.name}`));
     code = interrupt.exitCode;
+  }
+  // --json promises one JSON document on stdout, a failure or a stop included.
+  if (json && !wrote) {
+    const stopped = interrupt.received === "SIGTERM" ? "stopped by SIGTERM" : "interrupted (Ctrl-C)";
+    const error = interrupt.received ? stopped : (failure ?? "no result");
+    io.out(JSON.stringify({ ok: false, error, exitCode: code }));
   }
   return code;
 }
