@@ -26,7 +26,8 @@ export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
   } catch {
     throw new UsageError(`--to ${to}: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--to ${to}: only http:// and https:// URLs are supported`);
+  // The push client uses node:http, so https:// would fail only after the checksums.
+  if (url.protocol !== "http:") throw new UsageError(`--to ${to}: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)`);
   if (url.search || url.hash) throw new UsageError(`--to ${to}: drop the ?query and #fragment; give the base URL`);
   const size = sizeFlag(values, "size", "1Gi", "4Gi or 512Mi");
   return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1 };
