@@ -2,11 +2,10 @@ import type { LabContext } from "./context.js";
 import type { HostFacts } from "./doctor/checks.js";
 import { hostsResolved } from "./hosts.js";
 import { NAMES } from "./manifests/names.js";
-import { applyStep } from "./steps/apply.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
 import { doctorStep } from "./steps/doctor.js";
 import { etcdMembersStep } from "./steps/etcdMembers.js";
-import { hostsStep } from "./steps/hosts.js";
+import { hostsStep, type HostsChoice } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
 import type { Step } from "./steps/step.js";
 import { storageStep } from "./steps/storage.js";
@@ -14,8 +13,19 @@ import { ingressTlsStep } from "./steps/tls.js";
 import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
+/**
+ * The apply step, loaded when it runs: it renders the manifests, which loads kubernetes-models
+ * (about a second on a busy machine), and lab:up's first line should not wait for that. Its id and
+ * title are apply.ts's own (test/cli.test.ts checks they match).
+ */
+export const lazyApplyStep: Step = {
+  id: "apply",
+  title: "render and apply the topology",
+  run: async (ctx, report) => (await import("./steps/apply.js")).applyStep.run(ctx, report),
+};
+
 /** lab:up in order; each step checks first and does nothing when its state already holds. */
-export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): Step[] {
+export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }): Step[] {
   return [
     doctorStep(options.hostFacts),
     clusterStep,
@@ -24,14 +34,37 @@ export function upSteps(options: { addHosts: boolean; hostFacts?: HostFacts }): 
     storageStep,
     tunnelStep,
     etcdMembersStep,
-    applyStep,
+    lazyApplyStep,
     ingressTlsStep,
     etcdQuorumStep,
     buildCloudReadyStep,
     loadBalancersStep,
     servicesAnswerStep,
-    hostsStep(options.addHosts),
+    hostsStep(options.hosts),
   ];
+}
+
+/** Where everything is after a successful lab:up, for --json. */
+export interface UpEndpoints {
+  readonly controller: string;
+  readonly registry: string;
+  readonly ingress?: string;
+  readonly kubeContext: string;
+  readonly namespace: string;
+}
+
+export async function upEndpoints(ctx: LabContext): Promise<UpEndpoints> {
+  const c = ctx.config;
+  const controllerIp = (await loadBalancerAddress(ctx, NAMES.controllerService)) ?? "(pending)";
+  const registryIp = (await loadBalancerAddress(ctx, NAMES.registryService)) ?? "(pending)";
+  const named = hostsResolved(ctx);
+  return {
+    controller: `http://${named ? c.controller.hostname : controllerIp}:${c.controller.port}`,
+    registry: `http://${named ? c.registry.hostname : registryIp}:${c.registry.port}`,
+    ...(ctx.usesMinikube ? { ingress: `http://${c.registry.hostname}:${c.ingress.port}` } : {}),
+    kubeContext: ctx.kubeContext,
+    namespace: c.namespace,
+  };
 }
 
 /** Where everything is, printed after a successful lab:up. */

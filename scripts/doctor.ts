@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
+import { main } from "../lab/cli/main.js";
 
-main(doctorSpec, (args, io) => doctorCommand(args, io));
+void main(process.argv.slice(2), "doctor");

@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { downCommand, downSpec } from "../lab/commands/down.js";
+import { main } from "../lab/cli/main.js";
 
-main(downSpec, (args, io) => downCommand(args, io));
+void main(process.argv.slice(2), "down");

@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { pushCommand, pushSpec } from "../lab/commands/push.js";
+import { main } from "../lab/cli/main.js";
 
-main(pushSpec, (args, io) => pushCommand(args, io));
+void main(process.argv.slice(2), "push");

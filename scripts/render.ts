@@ -1,5 +1,5 @@
 #!/usr/bin/env tsx
-import { main } from "../lab/cli/command.js";
-import { renderCommand, renderSpec } from "../lab/commands/render.js";
+// No requireNode: lab:render spawns nothing and runs on an older Node too.
+import { main } from "../lab/cli/main.js";
 
-main(renderSpec, renderCommand);
+void main(process.argv.slice(2), "render");

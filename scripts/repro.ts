@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { reproCommand, reproSpec } from "../lab/commands/repro.js";
+import { main } from "../lab/cli/main.js";
 
-main(reproSpec, (args, io) => reproCommand(args, io));
+void main(process.argv.slice(2), "repro");

@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { smokeCommand, smokeSpec } from "../lab/commands/smoke.js";
+import { main } from "../lab/cli/main.js";
 
-main(smokeSpec, (args, io) => smokeCommand(args, io));
+void main(process.argv.slice(2), "smoke");

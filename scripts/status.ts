@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { statusCommand, statusSpec } from "../lab/commands/status.js";
+import { main } from "../lab/cli/main.js";
 
-main(statusSpec, (args, io) => statusCommand(args, io));
+void main(process.argv.slice(2), "status");

@@ -1,6 +1,5 @@
 #!/usr/bin/env tsx
 import "../lab/cli/requireNode.js";
-import { main } from "../lab/cli/command.js";
-import { upCommand, upSpec } from "../lab/commands/up.js";
+import { main } from "../lab/cli/main.js";
 
-main(upSpec, (args, io) => upCommand(args, io));
+void main(process.argv.slice(2), "up");

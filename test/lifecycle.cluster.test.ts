@@ -185,7 +185,7 @@ describe.skipIf(!available)("lab:up", () => {
       if (verb === "apply") controller.abort(new Error("interrupted"));
     };
     expect(await up()).toBe(130);
-    expect(lab.io.stderr.join("\n")).toMatch(/interrupted during "wait-etcd".*npm run lab:up to carry on/);
+    expect(lab.io.stderr.join("\n")).toMatch(/interrupted \(Ctrl-C\) during "wait-etcd"; .lab\/state.json records it; next: npm run lab:up carries on from there/);
     expect(lab.state.read()).toMatchObject({ stoppedAt: "wait-etcd", stoppedBecause: "interrupted (Ctrl-C)" });
     expect(cluster!.tunnelAlive).toBe(false);
     expect(cluster!.runner.signals.map((s) => s.signal)).toEqual(["SIGINT"]);
@@ -211,7 +211,7 @@ describe.skipIf(!available)("lab:up", () => {
   it("prints the plan with --dry-run and changes nothing", async () => {
     expect(await up("--dry-run")).toBe(0);
     expect(mutations()).toEqual([]);
-    const plan = lab.io.stdout.join("\n").replaceAll(lab.stateDir, "<state>").replaceAll(namespace, "<namespace>");
+    const plan = lab.io.stdout.join("\n").replaceAll(lab.stateDir, "<state>").replaceAll(lab.hostsFile, "<hosts>").replaceAll(namespace, "<namespace>");
     expect(plan).toMatchInlineSnapshot(`
       "Plan (--dry-run; nothing was changed):
         1. minikube start -p anka-lab --driver=docker --cpus=4 --memory=6144m --disk-size=40960mb --kubernetes-version=v1.35.1 --container-runtime=docker --ports=127.0.0.1:8080:80 --keep-context
@@ -223,7 +223,9 @@ describe.skipIf(!available)("lab:up", () => {
         7. wait for all 3 etcd members healthy
         8. wait for 2 build-cloud pods Ready
         9. wait for LoadBalancer addresses for the controller and registry
-        10. wait for the controller and registry status endpoints through their LoadBalancers"
+        10. wait for the controller and registry status endpoints through their LoadBalancers
+        11. with --hosts or a yes at the prompt: sudo cp <hosts> <state>/hosts.backup
+        12. with --hosts or a yes at the prompt: sudo cp <state>/hosts.next <hosts>"
     `);
   });
 

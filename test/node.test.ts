@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -27,6 +27,20 @@ describe.runIf(old)("scripts on an old Node", () => {
 
   it("lab:doctor says which Node it needs, in one line, before anything loads", async () => {
     const error = await promisify(execFile)(old!, [tsxCli, join(root, "scripts", "doctor.ts")], { cwd: root }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr.trim()).toMatch(/^anka-lab: this needs Node\.js 22\.13 or newer, and this is v\d+\.\d+\.\d+: brew upgrade node \(or brew bundle in this repo\)$/);
+  });
+
+  it("npm test says in one line that it needs Node 22, before tsc or vitest run", async () => {
+    const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts as Record<string, string>;
+    expect(scripts.test).toMatch(/^node bin\/require-node\.mjs "npm test" && /);
+    const error = await promisify(execFile)(old!, [join(root, "bin", "require-node.mjs"), "npm test"], { cwd: root }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr.trim()).toMatch(/^anka-lab: npm test needs Node\.js 22\.13 or newer, and this is v\d+\.\d+\.\d+: brew upgrade node \(or brew bundle in this repo\)$/);
+  });
+
+  it("the anka-lab bin refuses it in one line too", async () => {
+    const error = await promisify(execFile)(old!, [join(root, "bin", "anka-lab.mjs"), "status"], { cwd: root }).catch((e) => e);
     expect(error.code).toBe(1);
     expect(error.stderr.trim()).toMatch(/^anka-lab: this needs Node\.js 22\.13 or newer, and this is v\d+\.\d+\.\d+: brew upgrade node \(or brew bundle in this repo\)$/);
   });

@@ -30,7 +30,8 @@ describe("lab:push", () => {
   it.each([
     [["--size", "1Gi"], "anka-lab: --to URL is required, e.g. --to http://127.0.0.1:8087"],
     [["--to", "127.0.0.1:8087"], "anka-lab: --to 127.0.0.1:8087: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
-    [["--to", "ftp://127.0.0.1:8087"], "anka-lab: --to ftp://127.0.0.1:8087: only http:// and https:// URLs are supported"],
+    [["--to", "ftp://127.0.0.1:8087"], "anka-lab: --to ftp://127.0.0.1:8087: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)"],
+    [["--to", "https://127.0.0.1:8087"], "anka-lab: --to https://127.0.0.1:8087: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)"],
     [["--to", "not a url"], "anka-lab: --to not a url: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
     [["--to", "http://127.0.0.1:1", "--size", "12"], "anka-lab: --size 12: use a size of at least 1Mi, e.g. 4Gi or 512Mi"],
     [["--to", "http://127.0.0.1:1", "--seed", "x"], "anka-lab: --seed x: use a whole number, e.g. --seed 7"],
@@ -40,10 +41,18 @@ describe("lab:push", () => {
     expect(io.stderr).toEqual([line]);
   });
 
-  it("explains an unreachable URL after its retries", async () => {
+  it("checks --to before anything else: an unreachable URL is one line at once, with no checksum and no retries", async () => {
     const io = captureIo();
     const port = await freePort();
-    expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "1Mi")).toBe(1);
-    expect(io.stderr.at(-1)).toMatch(new RegExp(`nothing listens at 127\\.0\\.0\\.1:${port}: is the lab up and its tunnel running \\(npm run lab:status\\)\\? \\(after 3 attempts\\)$`));
-  }, 30_000);
+    const started = Date.now();
+    expect(await push(io, "--to", `http://127.0.0.1:${port}`, "--size", "8Gi")).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(io.stderr).toEqual([`anka-lab: nothing listens at 127.0.0.1:${port}: is the lab up and its tunnel running (npm run lab:status)?`]);
+  });
+
+  it("says a URL that is not the probe is not the probe, before any byte is sent", async () => {
+    const io = captureIo();
+    expect(await push(io, "--to", `${probe.url}/anka-lab-probe`, "--size", "1Mi")).toBe(1);
+    expect(io.stderr.at(-1)).toMatch(/answered HTTP 404, not the transfer probe's health; .* without \/anka-lab-probe$/);
+  });
 });

@@ -262,3 +262,28 @@ describe.skipIf(!available)("lab:repro input", () => {
     expect(cluster.runner.calls.length).toBe(before);
   });
 });
+
+describe("lab:repro stops and preconditions", () => {
+  it("a real SIGINT during act runs the restore, prints where it stopped and exits 130", async () => {
+    // No injected signal: the command listens for SIGINT itself, as the CLI does.
+    lab.deps = { ...lab.deps, signal: undefined };
+    const push: ReproDeps["push"] = async () => {
+      process.kill(process.pid, "SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new PushError("interrupted", false);
+    };
+    expect(await repro({ ...always, push }, "ingress-body-size")).toBe(130);
+    expect(lab.io.stderr.at(-1)).toBe("anka-lab: interrupted (Ctrl-C) in act; restore ran; next: npm run lab:repro -- ingress-body-size");
+    expect(reproIngress()).toBeUndefined();
+    expect(lab.io.stdout.join("\n")).toMatch(/lab restored$/);
+  });
+
+  it("says in one line that the lab is not up, and neither breaks nor restores anything", async () => {
+    const empty = new FakeCluster();
+    const bare = harness(empty, stubs);
+    expect(await bare.run(reproSpec, (args, io, d) => reproCommand(args, io, d as ReproDeps), "etcd-quorum")).toBe(1);
+    expect(bare.io.stderr).toEqual(["anka-lab: the lab is not up (minikube profile anka-lab: missing); start it with npm run lab:up"]);
+    expect(bare.io.stdout).toEqual([]);
+    expect(empty.runner.calls.filter(isMutating)).toEqual([]);
+  });
+});

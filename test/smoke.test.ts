@@ -102,3 +102,34 @@ describe.runIf(runnable && available)("lab:smoke", () => {
     expect(cluster.runner.calls.length).toBe(before);
   });
 });
+
+/** lab:smoke's own accounting, with the scripted cluster and no real push path. */
+describe("lab:smoke reports truthfully", () => {
+  let stubs: AnkaStubs;
+  beforeAll(async () => {
+    stubs = await ankaStubs();
+  });
+  afterAll(async () => stubs?.close());
+
+  it("says in one line that the lab is not up, and runs no check", async () => {
+    const cluster = new FakeCluster();
+    const lab = harness(cluster, stubs);
+    expect(await lab.run(smokeSpec, smokeCommand)).toBe(1);
+    expect(lab.io.stderr).toEqual(["anka-lab: the lab is not up (minikube profile anka-lab: missing); start it with npm run lab:up"]);
+    expect(lab.io.stdout).toEqual([]);
+  });
+
+  it("counts a check that throws as a failed check, with its message", async () => {
+    const cluster = new FakeCluster();
+    const lab = harness(cluster, stubs);
+    expect(await lab.run(upSpec, upCommand)).toBe(0);
+    lab.io.stdout.length = 0;
+    cluster.onKubectl = (verb, argv) => {
+      if (verb === "exec" && argv.includes("etcdctl")) throw new Error("kubectl exec broke: connection refused");
+    };
+    expect(await lab.run(smokeSpec, smokeCommand, "--size", "1Mi")).toBe(1);
+    expect(lab.io.stdout.join("\n")).toMatch(/✗ etcd quorum, put via one member and get via another\s+kubectl exec broke: connection refused/);
+    expect(lab.io.stderr.at(-1)).toMatch(/smoke check\(s\) failed: .*etcd quorum, put via one member and get via another/);
+    expect(lab.io.stdout.join("\n")).not.toContain("All HA checks passed");
+  });
+});

@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
-import { CommandError } from "../exec/types.js";
-import { RenderError } from "../render.js";
 import { bold, red } from "./color.js";
+
+// This module is loaded by every command before its flags are parsed, and by --help alone: it
+// imports nothing but node:util and colour, so help prints without loading zod, execa or listr2.
+// Errors from those modules are told apart by name (ConfigError, RenderError, CommandError).
 
 /** One flag of a command, as --help shows it. */
 export interface FlagSpec {
@@ -49,6 +50,7 @@ export function helpText(spec: CommandSpec): string {
     `${bold(`npm run ${spec.name}`)} - ${spec.summary}`,
     "",
     `Usage: npm run ${spec.name} -- ${spec.usage ?? "[flags]"}`,
+    `   or: npx anka-lab ${spec.name.replace(/^lab:/, "")} ${spec.usage ?? "[flags]"}`,
     "",
     "Flags:",
     ...flags.map((f, i) => `${left[i]!.padEnd(width)}${f.description}`),
@@ -92,11 +94,6 @@ export function configFlags(values: ParsedArgs["values"]): Record<string, string
   return overrides;
 }
 
-export function loadConfigFromArgs(values: ParsedArgs["values"], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const file = typeof values.config === "string" ? values.config : undefined;
-  return loadConfig({ file, env, flags: configFlags(values) });
-}
-
 /** Output of a command; tests pass their own. */
 export interface Io {
   out(text: string): void;
@@ -117,21 +114,16 @@ export function reportError(error: unknown, io: Io, verbose: boolean): number {
     io.err(`${prefix} ${error.message}`);
     return 2;
   }
-  if (error instanceof ConfigError) {
-    io.err(`${prefix} the lab config has ${error.problems.length} problem(s):`);
-    for (const p of error.problems) io.err(`  ${p}`);
+  const named = error as { name?: string; problems?: readonly string[] };
+  if (named.name === "ConfigError" && named.problems) {
+    io.err(`${prefix} the lab config has ${named.problems.length} problem(s):`);
+    for (const p of named.problems) io.err(`  ${p}`);
     return 2;
   }
-  if (error instanceof RenderError) {
+  if (named.name === "RenderError" && named.problems) {
     io.err(`${prefix} refusing to render the lab:`);
-    for (const p of error.problems) io.err(`  ${p}`);
+    for (const p of named.problems) io.err(`  ${p}`);
     return 2;
-  }
-  if (error instanceof CommandError) {
-    io.err(`${prefix} ${error.message}`);
-    if (error.hint) io.err(`  next: ${error.hint}`);
-    if (verbose && error.stack) io.err(error.stack);
-    return 1;
   }
   const hint = (error as { hint?: string }).hint;
   io.err(`${prefix} ${(error as Error).message ?? String(error)}`);

@@ -1,11 +1,12 @@
 import { createInterface } from "node:readline/promises";
-import type { CommandSpec, FlagSpec, Io, ParsedArgs } from "../cli/command.js";
-import { CONFIG_FLAGS, loadConfigFromArgs } from "../cli/command.js";
+import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
+import { loadConfigFromArgs } from "../cli/config.js";
 import { LabContext, type WaitTimings } from "../context.js";
 import type { HostFacts } from "../doctor/checks.js";
 import { ExecaRunner, type Runner } from "../exec/runner.js";
 import { StateStore, defaultStateDir } from "../state.js";
-import { chooseRenderer, type RendererChoice } from "../cli/tasks.js";
+import { chooseRenderer, type RendererChoice } from "../cli/renderer.js";
+import { interruptFrom, type Interrupt } from "../cli/signals.js";
 
 /** What tests replace; production leaves it empty. */
 export interface CommandDeps {
@@ -20,21 +21,27 @@ export interface CommandDeps {
   readonly needsSudo?: boolean;
 }
 
-export const CONTEXT_FLAG: FlagSpec = {
-  name: "context",
-  type: "string",
-  value: "NAME",
-  description: "run on this existing kube context instead of minikube (shortcut for --set context=NAME)",
-};
-export const DRY_RUN_FLAG: FlagSpec = { name: "dry-run", type: "boolean", description: "print the plan and change nothing" };
-export const VERBOSE_FLAG: FlagSpec = { name: "verbose", short: "v", type: "boolean", description: "echo every command the lab runs, and stacks on errors" };
+export { CONTEXT_FLAG, DRY_RUN_FLAG, LAB_FLAGS, VERBOSE_FLAG } from "./specs.js";
 
-export const LAB_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS, CONTEXT_FLAG];
-
-async function askOnTerminal(question: string): Promise<boolean> {
+/**
+ * Asks a y/N question on the terminal (stderr, so stdout stays for results). Callers ask before a
+ * task list starts, never under listr2's live view, which would redraw over it. readline puts the
+ * terminal in raw mode, so a Ctrl-C typed here reaches readline as a key, not as a signal, and
+ * without a listener readline would only pause (https://nodejs.org/api/readline.html#event-sigint):
+ * it is raised as a real SIGINT for the one handler in lab/cli/signals.ts.
+ */
+export async function askOnTerminal(question: string, interrupt?: Interrupt): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    const answer = await rl.question(`${question} [y/N] `, interrupt ? { signal: interrupt.signal } : {});
+    return /^y(es)?$/i.test(answer.trim());
+  } catch (error) {
+    if (interrupt?.signal.aborted) {
+      process.stderr.write("\n");
+      throw interrupt.signal.reason;
+    }
+    throw error;
   } finally {
     rl.close();
   }
@@ -45,14 +52,17 @@ export function createContext(args: ParsedArgs, io: Io, deps: CommandDeps, defau
   if (typeof values.context === "string") values.set = [...((values.set as string[]) ?? []), `context=${values.context}`];
   const { config } = loadConfigFromArgs(values, io.env);
   const verbose = values.verbose === true;
-  const runner = deps.runner ?? new ExecaRunner(verbose ? (line) => io.err(line) : undefined);
+  const signal = deps.signal ?? new AbortController().signal;
+  // The runner stops the child processes running when the signal aborts (kubectl, minikube, curl).
+  const runner = deps.runner ?? new ExecaRunner(verbose ? (line) => io.err(line) : undefined, signal);
   return new LabContext(config, runner, new StateStore(defaultStateDir(io.env)), {
     dryRun: values["dry-run"] === true,
     waits: deps.waits ?? defaults.waits,
-    signal: deps.signal ?? new AbortController().signal,
+    signal,
     hostsFile: deps.hostsFile ?? io.env.ANKA_LAB_HOSTS_FILE ?? "/etc/hosts",
-    interactive: deps.interactive ?? (process.stdin.isTTY === true && !io.env.CI),
-    confirm: deps.confirm ?? askOnTerminal,
+    // A question needs someone to read it (stderr) and answer it (stdin); --json is for scripts.
+    interactive: deps.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true && !io.env.CI && values.json !== true),
+    confirm: deps.confirm ?? ((question) => askOnTerminal(question, interruptFrom(signal))),
     needsSudo: deps.needsSudo ?? process.getuid?.() !== 0,
   });
 }
@@ -61,17 +71,7 @@ export function rendererFor(deps: CommandDeps): RendererChoice {
   return deps.renderer ?? chooseRenderer();
 }
 
-/**
- * Ctrl-C aborts the signal the steps wait on, instead of killing the process, so the running step
- * can stop cleanly and the state file can say where it stopped.
- */
-export function interruptible(deps: CommandDeps): { signal: AbortSignal; dispose(): void } {
-  if (deps.signal) return { signal: deps.signal, dispose: () => undefined };
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
-  return { signal: controller.signal, dispose: () => process.off("SIGINT", onSigint) };
-}
+export { interruptible } from "../cli/signals.js";
 
 export function withSignal(deps: CommandDeps, signal: AbortSignal): CommandDeps {
   return { ...deps, signal };

@@ -1,18 +1,9 @@
-import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
+import type { Io, ParsedArgs } from "../cli/command.js";
 import { green, red, yellow } from "../cli/color.js";
 import { blockers, runDoctor } from "../doctor/checks.js";
-import { LAB_FLAGS, VERBOSE_FLAG, createContext, type CommandDeps } from "./common.js";
+import { createContext, type CommandDeps } from "./common.js";
 
-export const doctorSpec: CommandSpec = {
-  name: "lab:doctor",
-  summary: "check this Mac for what the lab needs; each failure says how to fix it",
-  flags: [...LAB_FLAGS, { name: "json", type: "boolean", description: "print the checks as JSON" }, VERBOSE_FLAG],
-  details:
-    "Checks: OS and CPU (Apple Silicon emulation), minikube, kubectl and docker present and new enough,\n" +
-    "the Docker daemon running, CPU, memory and disk for the configured sizes, the lab's ports free on\n" +
-    "127.0.0.1, /etc/hosts entries, sudo. Exits 1 when any check fails (a blocker for lab:up).",
-  examples: ["npm run lab:doctor", "npm run lab:doctor -- --set minikube.memory=8Gi"],
-};
+export { doctorSpec } from "./specs.js";
 
 export async function doctorCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   const ctx = createContext(args, io, deps, { waits: { timeoutMs: 15_000, intervalMs: 250 } });

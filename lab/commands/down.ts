@@ -1,24 +1,10 @@
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { downSteps } from "../down.js";
-import { runSteps } from "../steps/step.js";
-import { DRY_RUN_FLAG, LAB_FLAGS, VERBOSE_FLAG, createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
+import { stoppedLine } from "../cli/signals.js";
+import { InterruptedError, runSteps } from "../steps/step.js";
+import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
-export const downSpec: CommandSpec = {
-  name: "lab:down",
-  summary: "take the lab down; registry and etcd data stay unless --purge (safe to run twice)",
-  flags: [
-    ...LAB_FLAGS,
-    { name: "purge", type: "boolean", description: "also delete the registry and etcd volumes and the namespace (asks first)" },
-    { name: "yes", short: "y", type: "boolean", description: "do not ask before --purge" },
-    { name: "delete-cluster", type: "boolean", description: "also delete the minikube profile (needs --purge: its data goes with it)" },
-    DRY_RUN_FLAG,
-    VERBOSE_FLAG,
-  ],
-  details: `Stops the tunnel, removes the lab's Deployments, StatefulSets, Services, Ingresses and budgets,
-and removes the lab's /etc/hosts block. The PersistentVolumeClaims (templates in the registry volume,
-etcd's data) stay, so the next lab:up finds them again.`,
-  examples: ["npm run lab:down", "npm run lab:down -- --purge --yes", "npm run lab:down -- --delete-cluster --purge"],
-};
+export { downSpec } from "./specs.js";
 
 export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   const purge = args.values.purge === true;
@@ -38,10 +24,17 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
       }
     }
     await runSteps(ctx, "lab:down", downSteps({ purge, deleteCluster }), rendererFor(deps));
+  } catch (error) {
+    if (error instanceof InterruptedError || interrupt.signal.aborted) {
+      const step = error instanceof InterruptedError ? `during "${error.step}"` : "before the first step";
+      io.err(stoppedLine(interrupt, step, "npm run lab:down again (safe to run twice)"));
+      return interrupt.exitCode;
+    }
+    throw error;
   } finally {
     interrupt.dispose();
   }
-  if (ctx.dryRun) io.out(ctx.formatPlan());
+  if (ctx.dryRun) io.out(ctx.plan.length ? ctx.formatPlan() : "Plan (--dry-run): nothing to do; the lab is already down.");
   else io.out(purge ? "The lab is down and its data deleted." : "The lab is down. Its data is kept: npm run lab:up brings it back.");
   return 0;
 }

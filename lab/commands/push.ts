@@ -1,26 +1,14 @@
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
-import { pushTemplate, type PushResult } from "../push/client.js";
+import { interruptible, stoppedLine } from "../cli/signals.js";
+import type { FileResult, PushResult } from "../push/client.js";
+import { checkProbe, pushFileByFile, removeStored } from "../push/fileByFile.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
-import { formatDuration, formatProgress, formatRate } from "../push/progress.js";
-import { sampleTemplate } from "../template/sample.js";
+import { formatDuration, formatRate } from "../push/progress.js";
+import { sampleTemplate, type TemplateFile } from "../template/sample.js";
 
-export const pushSpec: CommandSpec = {
-  name: "lab:push",
-  summary: "push a generated sample VM template through the lab's push path and verify it",
-  flags: [
-    { name: "to", type: "string", value: "URL", description: "where: the registry's probe port (http://127.0.0.1:8087) or its Ingress (http://anka.registry:8080)" },
-    { name: "size", type: "string", value: "SIZE", description: "total template size, e.g. 4Gi (default 1Gi, at least 1Mi)" },
-    { name: "seed", type: "string", value: "N", description: "which sample: the same seed and size give the same bytes (default 1)" },
-    { name: "json", type: "boolean", description: "print the result as JSON" },
-  ],
-  details: `The template (a config yaml, nvram, .ank layers and a state file) is generated on the fly and never
-written to your disk. Each file is streamed with bounded memory to the lab-only transfer probe,
-which stores it on the shared registry volume only if its size and sha256 match. Transient failures
-(resets, 502/503/504) are retried with backoff; a 413 or another refusal is explained and not retried.`,
-  examples: ["npm run lab:push -- --to http://127.0.0.1:8087 --size 4Gi", "npm run lab:push -- --to http://anka.registry:8080 --size 2Gi --seed 7"],
-};
+export { pushSpec } from "./specs.js";
 
 export interface PushArgs {
   readonly to: string;
@@ -38,21 +26,24 @@ export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
   } catch {
     throw new UsageError(`--to ${to}: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--to ${to}: only http:// and https:// URLs are supported`);
+  // The push client uses node:http, so https:// would fail only after the checksums.
+  if (url.protocol !== "http:") throw new UsageError(`--to ${to}: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)`);
   if (url.search || url.hash) throw new UsageError(`--to ${to}: drop the ?query and #fragment; give the base URL`);
   const size = sizeFlag(values, "size", "1Gi", "4Gi or 512Mi");
   return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1 };
 }
 
 export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {
+  const startedAt = Date.now();
   const { to, size, seed } = parsePushArgs(args.values);
+  await checkProbe(to);
   const template = sampleTemplate(size, seed);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  if (!deps.signal) process.once("SIGINT", onSigint);
+  const interrupt = interruptible(deps);
   const renderer = deps.renderer ?? chooseRenderer(process.stderr);
   // A terminal redraws often; CI logs get a line every 5 s.
   const every = renderer === "default" ? 250 : 5000;
+  const committed: FileResult[] = [];
+  let inFlight: TemplateFile | undefined;
   let result: PushResult | undefined;
   try {
     await taskList(
@@ -61,28 +52,46 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
           task: async (_, task) => {
             let last = 0;
-            result = await pushTemplate({
-              to,
-              template,
-              signal: deps.signal ?? controller.signal,
-              onProgress: (p) => {
-                const now = Date.now();
-                if (now - last >= every || p.totalBytes === p.totalSize) {
-                  last = now;
-                  task.output = formatProgress(p);
-                }
-              },
-              onRetry: (file, attempt, error) => (task.output = `retrying ${file} (attempt ${attempt + 1}): ${error.message}`),
-            });
+            let lastFile = "";
+            // A line at each new phase (checksum or send of the next file), else at most one per `every`.
+            const show = (line: string) => {
+              const now = Date.now();
+              const file = /^(checksum of )?\S+/.exec(line)?.[0] ?? "";
+              if (now - last >= every || file !== lastFile) {
+                last = now;
+                lastFile = file;
+                task.output = line;
+              }
+            };
+            try {
+              result = await pushFileByFile({ to, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
+            } catch (error) {
+              // No stale progress line (an ETA, a percentage) under the ✖.
+              task.output = "";
+              throw error;
+            }
+            // The whole wait, checksums and the health check included: what the user sat through.
             task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
+            task.output = "";
           },
         },
       ],
       renderer,
       { exitOnError: true },
     ).run();
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+    const removed = await removeStored({ to, template }, committed, inFlight);
+    io.err(
+      stoppedLine(
+        interrupt,
+        `after ${committed.length} of ${template.files.length} files; removed the ${removed} file(s) this run had stored, so the probe keeps nothing of it`,
+        `npm run lab:push -- --to ${to} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
+      ),
+    );
+    return interrupt.exitCode;
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
   }
   const done = result!;
   if (args.values.json) io.out(JSON.stringify({ to, template: template.name, ...done }, null, 2));

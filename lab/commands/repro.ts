@@ -1,32 +1,16 @@
 import { taskList } from "../cli/tasks.js";
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
+import { stoppedLine } from "../cli/signals.js";
+import { labNotUp } from "../smoke/labUp.js";
 import { parseSize } from "../config/size.js";
 import { sizeFlag } from "../cli/flags.js";
 import { httpRequest } from "../net/http.js";
 import { pushTemplate } from "../push/client.js";
 import { loadScenarios } from "../repro/catalog.js";
 import { runScenario, succeeded, verdictLines, type Phase, type ReproTools } from "../repro/scenario.js";
-import { LAB_FLAGS, VERBOSE_FLAG, createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
+import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
-export const reproSpec: CommandSpec = {
-  name: "lab:repro",
-  summary: "reproduce a known support issue on the lab: broken, symptom shown, fixed, symptom gone, restored",
-  usage: "SCENARIO [flags] | --list",
-  positionals: true,
-  flags: [
-    ...LAB_FLAGS,
-    { name: "list", type: "boolean", description: "print the scenarios, one line each" },
-    { name: "keep", type: "boolean", description: "leave the broken state in place after the verdict, for investigation" },
-    { name: "size", type: "string", value: "SIZE", description: "bytes per sample push (default 1Gi)" },
-    { name: "idle-seconds", type: "string", value: "N", description: "idle timeout to model in idle-timeout (default 350, an AWS NLB's; e.g. 10 for a quick run)" },
-    { name: "memory-limit", type: "string", value: "SIZE", description: "limit put on the registry in registry-memory-limit (default 256Mi)" },
-    VERBOSE_FLAG,
-  ],
-  details: `Each scenario runs: setup (break the lab), act and observe, verdict ("reproduced", or "not reproduced
-here, because ..." with the evidence), fix, verify, restore. Restore runs even after a failure or
-Ctrl-C, unless --keep. Exits 0 when the issue was reproduced and the fix verified.`,
-  examples: ["npm run lab:repro -- --list", "npm run lab:repro -- ingress-body-size", "npm run lab:repro -- idle-timeout --idle-seconds 10", "npm run lab:repro -- registry-memory-limit --keep"],
-};
+export { reproSpec } from "./specs.js";
 
 /** Everything a scenario needs but the lab: real pushes and HTTP checks unless tests replace them. */
 export interface ReproDeps extends CommandDeps {
@@ -76,8 +60,18 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
     log: (line) => io.err(line),
     memo: {},
   };
-  io.out(`${scenario.name}: ${scenario.summary}`);
-  for (const fact of scenario.facts) io.out(`  fact: ${fact}`);
+  // A scenario breaks a running lab on purpose; without one every phase would fail and restore
+  // would report a failure the user did not cause.
+  const notUp = await labNotUp(ctx);
+  if (notUp) {
+    interrupt.dispose();
+    throw new Error(notUp);
+  }
+  // With --json, stdout is the verdict document alone; the story goes to stderr.
+  const json = args.values.json === true;
+  const say = json ? (line: string) => io.err(line) : (line: string) => io.out(line);
+  say(`${scenario.name}: ${scenario.summary}`);
+  for (const fact of scenario.facts) say(`  fact: ${fact}`);
   const renderer = rendererFor(deps);
   const wrap = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
     let value: T;
@@ -90,7 +84,13 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   } finally {
     interrupt.dispose();
   }
-  io.out(verdictLines(scenario, report).join("\n"));
-  if (interrupt.signal.aborted) return 130;
+  say(verdictLines(scenario, report).join("\n"));
+  if (json) io.out(JSON.stringify({ ok: succeeded(report) && !interrupt.signal.aborted, ...report }, null, 2));
+  if (interrupt.signal.aborted) {
+    const where = report.failure ? `in ${report.failure.phase}` : "after the last phase";
+    const restored = report.kept ? "the broken state is kept (--keep)" : report.restoreFailure ? "restore FAILED (above)" : "restore ran";
+    io.err(stoppedLine(interrupt, `${where}; ${restored}`, report.restoreFailure || report.kept ? "npm run lab:up to put the lab back" : `npm run lab:repro -- ${scenario.name}`));
+    return interrupt.exitCode;
+  }
   return succeeded(report) ? 0 : 1;
 }

@@ -1,35 +1,13 @@
-import { UsageError, type CommandSpec, type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { green } from "../cli/color.js";
+import { stoppedLine } from "../cli/signals.js";
 import { stopTunnel, tunnelStatus } from "../minikube/tunnel.js";
+import { decideHosts } from "../steps/hosts.js";
 import { InterruptedError, runSteps } from "../steps/step.js";
-import { upSteps, upSummary } from "../up.js";
-import { DRY_RUN_FLAG, LAB_FLAGS, VERBOSE_FLAG, createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
+import { upEndpoints, upSteps, upSummary } from "../up.js";
+import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
-export const upSpec: CommandSpec = {
-  name: "lab:up",
-  summary: "bring up the HA Anka Build Cloud lab on minikube (safe to run again)",
-  flags: [
-    ...LAB_FLAGS,
-    { name: "hosts", type: "boolean", description: "add the lab's hostnames to /etc/hosts without asking (uses sudo)" },
-    { name: "timeout", type: "string", value: "SECONDS", description: "deadline for each wait (default 900)" },
-    DRY_RUN_FLAG,
-    VERBOSE_FLAG,
-  ],
-  details: `Steps, each skipped when its state already holds:
-  1. preflight checks (the same as lab:doctor); a blocker stops here
-  2. the minikube profile, created with sized resources, a pinned Kubernetes version and runtime,
-     and the ingress published on 127.0.0.1:<ingress.port>
-  3. the kube context's default namespace
-  4. the ingress addon, and its controller Ready
-  5. the StorageClass for the shared registry volume
-  6. minikube tunnel in the background (pid and log in .lab/)
-  7. server-side apply of the rendered topology, pruning what the lab no longer renders
-  8. waits: etcd quorum, build-cloud pods Ready, LoadBalancer addresses, controller and registry answering
-  9. /etc/hosts entries, only with --hosts or your yes
-A failed wait prints pod state, events, logs and the likely cause. Ctrl-C stops cleanly; the next
-lab:up carries on from the state in .lab/.`,
-  examples: ["npm run lab:up", "npm run lab:up -- --hosts", "npm run lab:up -- --dry-run", "npm run lab:up -- --context my-cluster --set registry.storageClass=efs"],
-};
+export { upSpec } from "./specs.js";
 
 function timeoutMs(args: ParsedArgs): number {
   const raw = args.values.timeout;
@@ -45,24 +23,30 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits });
   const tunnelWasRunning = tunnelStatus(ctx).running;
+  let step = "the /etc/hosts question";
   try {
-    await runSteps(ctx, "lab:up", upSteps({ addHosts: args.values.hosts === true, hostFacts: deps.hostFacts }), rendererFor(deps));
+    // Asked here, before the task list draws: under listr2's live view a question is never seen.
+    const hosts = await decideHosts(ctx, args.values.hosts === true);
+    step = "unknown";
+    await runSteps(ctx, "lab:up", upSteps({ hosts, hostFacts: deps.hostFacts }), rendererFor(deps));
   } catch (error) {
     if (error instanceof InterruptedError || interrupt.signal.aborted) {
-      // No orphan: a tunnel this run started goes with it; the next lab:up starts it again.
+      // The undo: a tunnel this run started goes with it; the next lab:up starts it again.
       if (!tunnelWasRunning && !ctx.dryRun) await stopTunnel(ctx);
-      const step = error instanceof InterruptedError ? error.step : "unknown";
-      io.err(`anka-lab: interrupted during "${step}"; .lab/state.json records it. Run npm run lab:up to carry on.`);
-      return 130;
+      if (error instanceof InterruptedError) step = error.step;
+      const recorded = ctx.dryRun ? "" : "; .lab/state.json records it";
+      io.err(stoppedLine(interrupt, `during "${step}"${recorded}`, "npm run lab:up carries on from there"));
+      return interrupt.exitCode;
     }
     throw error;
   } finally {
     interrupt.dispose();
   }
+  const json = args.values.json === true;
   if (ctx.dryRun) {
-    io.out(ctx.formatPlan());
+    io.out(json ? JSON.stringify({ ok: true, dryRun: true, plan: ctx.plan }, null, 2) : ctx.formatPlan());
     return 0;
   }
-  io.out(green(await upSummary(ctx)));
+  io.out(json ? JSON.stringify({ ok: true, ...(await upEndpoints(ctx)) }, null, 2) : green(await upSummary(ctx)));
   return 0;
 }

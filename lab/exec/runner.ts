@@ -1,19 +1,35 @@
 import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
-import { execa } from "execa";
+
+// execa is loaded at the first command, not with the module: a command's first line (listr2's first
+// task) need not wait for it (about 150 ms of a 2-core machine's start; see npm run bench:start).
+let loadExeca: Promise<typeof import("execa")> | undefined;
 import { DEFAULT_TIMEOUT_MS, pasteable, settle, type RunOptions, type RunResult, type Runner } from "./types.js";
 
 export { CommandError, pasteable, settle, type RunOptions, type RunResult, type Runner } from "./types.js";
 
 /** The real runner: every lab call to minikube, kubectl, docker and sudo goes through it. */
 export class ExecaRunner implements Runner {
-  constructor(private readonly echo?: (line: string) => void) {}
+  /**
+   * @param stop aborted on Ctrl-C or SIGTERM (lab/cli/signals.ts): the commands running then get
+   * SIGTERM, and SIGKILL 5 s later if still alive (execa's `cancelSignal` and
+   * `forceKillAfterDelay`, https://github.com/sindresorhus/execa/blob/main/docs/termination.md).
+   * Commands started after it (a step's undo, a repro's restore) run to the end; a second Ctrl-C
+   * exits the process.
+   */
+  constructor(
+    private readonly echo?: (line: string) => void,
+    private readonly stop?: AbortSignal,
+  ) {}
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     this.echo?.(`$ ${pasteable(argv)}`);
     const [file, ...args] = argv;
+    const { execa } = await (loadExeca ??= import("execa"));
+    const cancel = this.stop && !this.stop.aborted ? { cancelSignal: this.stop, forceKillAfterDelay: 5000 } : {};
     const child = await execa(file!, args, {
       reject: false,
+      ...cancel,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.interactive ? { stdio: "inherit" as const } : { input: options.input ?? "" }),
       env: options.env,

@@ -3,13 +3,19 @@ import type { LabContext } from "../context.js";
 import { etcdClusterHealth, etcdctl, nodeInProbe } from "../kube/exec.js";
 import { getList } from "../kube/kubectl.js";
 import { NAMES, selectorString } from "../manifests/names.js";
-import { PROBE } from "../manifests/probe.js";
 import { httpRequest } from "../net/http.js";
-import { pushTemplate, type PushResult } from "../push/client.js";
+import type { PushResult } from "../push/client.js";
+import { checkProbe, pushFileByFile } from "../push/fileByFile.js";
 import { formatRate } from "../push/progress.js";
 import { loadBalancerAddress } from "../steps/waits.js";
-import { sampleTemplate, type SampleTemplate } from "../template/sample.js";
+import type { SampleTemplate } from "../template/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
+
+/**
+ * The probe's constants, loaded when a check needs them: manifests/probe.ts builds the ConfigMap
+ * with kubernetes-models, which lab:smoke's first line should not wait for.
+ */
+const probe = async () => (await import("../manifests/probe.js")).PROBE;
 
 /** One smoke check's outcome, a row of the final table. */
 export interface CheckOutcome {
@@ -79,7 +85,7 @@ export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutco
 /** Both registries see one volume: written in one pod, read in the other. */
 export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: string[]): Promise<CheckOutcome> {
   if (pods.length < 2) return { name: "registries share one volume", ok: false, detail: `${pods.length} build-cloud pod(s) running; need 2` };
-  const path = `${PROBE.dataDir}/smoke/${id}.txt`;
+  const path = `${(await probe()).dataDir}/smoke/${id}.txt`;
   await nodeInProbe(ctx, pods[0]!, NODE_WRITE, path, `written by ${pods[0]}`);
   const seen = await nodeInProbe(ctx, pods[1]!, NODE_READ, path);
   return {
@@ -93,7 +99,7 @@ export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: strin
 async function verifyOnOtherReplica(ctx: LabContext, template: SampleTemplate, result: PushResult, pods: string[]): Promise<string | undefined> {
   for (const file of result.files) {
     const other = pods.find((p) => p !== file.pod) ?? pods[0]!;
-    const sha = (await nodeInProbe(ctx, other, NODE_SHA256, `${PROBE.dataDir}/files/${template.name}/${file.path}`)).trim();
+    const sha = (await nodeInProbe(ctx, other, NODE_SHA256, `${(await probe()).dataDir}/files/${template.name}/${file.path}`)).trim();
     if (sha !== file.sha256) return `${file.path}: ${other} reads sha256 ${sha.slice(0, 16)}…, pushed ${file.sha256.slice(0, 16)}…`;
   }
   return undefined;
@@ -109,17 +115,16 @@ export async function pushCheck(
   options: SmokeOptions,
 ): Promise<CheckOutcome> {
   try {
-    const result = await pushTemplate({
-      to,
-      host,
-      template,
-      signal: ctx.options.signal,
-      onProgress: (p) => options.onProgress?.(`${name}: ${Math.floor((p.totalBytes / p.totalSize) * 100)}%`),
-    });
+    // The probe's health first (a wrong address fails at once, not after hashing gigabytes), then
+    // file by file, each hashed just before it is sent, stopping at once on Ctrl-C.
+    await checkProbe(to, host);
+    const pushed = await pushFileByFile({ to, host, template, signal: ctx.options.signal, show: (line) => options.onProgress?.(`${name}: ${line}`) });
+    // The table's rate is the transfer's, without the checksums computed before each file.
+    const result = { ...pushed, bytesPerSecond: pushed.bytes / Math.max(pushed.seconds - pushed.checksumSeconds, 1e-3) };
     const mismatch = await verifyOnOtherReplica(ctx, template, result, pods);
     if (!options.keep)
       for (const file of template.files)
-        await httpRequest(`${to}${PROBE.pathPrefix}/files/${template.name}/${file.path}`, { method: "DELETE", host }).catch(() => undefined);
+        await httpRequest(`${to}${(await probe()).pathPrefix}/files/${template.name}/${file.path}`, { method: "DELETE", host }).catch(() => undefined);
     return mismatch
       ? { name, ok: false, detail: mismatch, bytesPerSecond: result.bytesPerSecond }
       : {

@@ -1,4 +1,6 @@
+import { StopRequested } from "../cli/signals.js";
 import { taskList, type RendererChoice } from "../cli/tasks.js";
+import { formatDuration } from "../push/progress.js";
 import type { LabContext } from "../context.js";
 
 /** What a step may say while it runs; steps never print. */
@@ -18,12 +20,22 @@ export interface Step {
   run(ctx: LabContext, report: StepReport): Promise<void>;
 }
 
-/** An interrupted run (Ctrl-C). */
+/** What a step would do under --dry-run, from the plan lines it added. */
+export function wouldLines(planned: readonly string[]): string {
+  if (planned.length === 0) return "would change nothing";
+  return planned.map((p) => (/\bwould\b/.test(p) ? p : /^wait /.test(p) ? `would ${p}` : /^(with|if) /.test(p) ? `would, ${p}` : `would run: ${p}`)).join("\n");
+}
+
+/** An interrupted run (Ctrl-C or SIGTERM). */
 export class InterruptedError extends Error {
   override name = "InterruptedError";
   constructor(readonly step: string) {
     super(`interrupted during "${step}"`);
   }
+}
+
+function stopReason(signal: AbortSignal): string {
+  return signal.reason instanceof StopRequested ? signal.reason.message : "interrupted (Ctrl-C)";
 }
 
 /**
@@ -58,24 +70,37 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
       title: step.title,
       task: async (_, task) => {
         if (ctx.options.signal.aborted) {
-          mark(step.id, "failed", "interrupted (Ctrl-C)");
+          mark(step.id, "failed", stopReason(ctx.options.signal));
           throw new InterruptedError(step.id);
         }
         mark(step.id, "running");
         let skipped = false;
+        const planned = ctx.plan.length;
+        const started = Date.now();
+        let last = "";
         try {
           await step.run(ctx, {
             output: (text) => {
-              task.output = text;
+              // Under --dry-run a step's own words ("3/3 members healthy") would claim what did not
+              // happen; the plan lines it added say what it would do instead (below).
+              if (ctx.dryRun) return;
+              const repeated = text === last;
+              last = text;
+              if (!text.startsWith("waiting: ")) task.output = text;
+              // A wait says how long it has waited, of its deadline; plain lines (CI logs, pipes)
+              // print a wait again only when its reason changes, not at every poll.
+              else if (renderer === "default" || !repeated)
+                task.output = `${text} (${formatDuration((Date.now() - started) / 1000)} of ${formatDuration(ctx.options.waits.timeoutMs / 1000)})`;
             },
             skip: (reason) => {
               skipped = true;
               task.skip(reason);
             },
           });
+          if (ctx.dryRun && !skipped) task.output = wouldLines(ctx.plan.slice(planned));
         } catch (error) {
           const interrupted = ctx.options.signal.aborted;
-          mark(step.id, "failed", interrupted ? "interrupted (Ctrl-C)" : (error as Error).message.split("\n")[0]);
+          mark(step.id, "failed", interrupted ? stopReason(ctx.options.signal) : (error as Error).message.split("\n")[0]);
           throw interrupted ? new InterruptedError(step.id) : error;
         }
         mark(step.id, skipped ? "skipped" : "done");

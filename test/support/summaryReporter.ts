@@ -1,8 +1,20 @@
-import type { Reporter, TestModule } from "vitest/node";
+import type { Reporter, TestCase, TestModule } from "vitest/node";
+
+/**
+ * Whether a test did not run because the setup around it failed: a beforeAll (or the module's own
+ * code) that throws leaves its tests "skipped" and puts the error on the enclosing suite or module
+ * (vitest's reported-tasks API: TestSuite.errors(), https://vitest.dev/advanced/api/test-suite#errors).
+ */
+function setupFailed(test: TestCase): boolean {
+  for (let parent: TestCase["parent"] | undefined = test.parent; parent; parent = parent.type === "module" ? undefined : parent.parent)
+    if (parent.errors().length > 0) return true;
+  return false;
+}
 
 /**
  * Ends a run with one plain line, "Tests: N passed, N failed, N skipped", the closing line CI reads
- * for any test runner. A test file that failed to load counts as a failure.
+ * for any test runner. A test file that failed to load counts as a failure, and so does every test
+ * of a tier whose setup failed: a skip means "chose not to run", never "could not".
  */
 export default class SummaryLineReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
@@ -15,7 +27,7 @@ export default class SummaryLineReporter implements Reporter {
         tests++;
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed" || setupFailed(test)) failed++;
         else skipped++;
       }
       if (tests === 0 && module.state() === "failed") failed++;

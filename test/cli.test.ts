@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { npmAteFlags } from "../lab/cli/npmFlags.js";
+import { pushSpec, upSpec, downSpec } from "../lab/commands/specs.js";
+import { lazyApplyStep } from "../lab/up.js";
+import { applyStep } from "../lab/steps/apply.js";
+import { wouldLines } from "../lab/steps/step.js";
+import { formatProgress } from "../lab/push/progress.js";
+import { listenForStop } from "../lab/cli/signals.js";
+
+describe("flags npm ate", () => {
+  const run = (event: string, vars: Record<string, string>) => ({ npm_lifecycle_event: event, npm_config_yes: "", ...vars });
+
+  it("refuses a boolean flag npm took, with the command to type", () => {
+    expect(npmAteFlags(upSpec, [], run("lab:up", { npm_config_dry_run: "true" }))).toBe(
+      "npm took --dry-run for itself (flags before `--` go to npm, not to the lab), so nothing ran; type: npm run lab:up -- --dry-run",
+    );
+    expect(npmAteFlags(downSpec, [], run("lab:down", { npm_config_purge: "true", npm_config_yes: "true" }))).toMatch(/; type: npm run lab:down -- --purge --yes$/);
+  });
+
+  it("puts a value flag's stranded value back after it", () => {
+    expect(npmAteFlags(pushSpec, ["4Gi", "--to", "http://127.0.0.1:8087"], run("lab:push", { npm_config_size: "true" }))).toMatch(
+      /; type: npm run lab:push -- --size 4Gi --to http:\/\/127\.0\.0\.1:8087$/,
+    );
+  });
+
+  it("stays quiet for npm's defaults, for flags also typed after --, and outside npm run of this command", () => {
+    expect(npmAteFlags(upSpec, [], run("lab:up", {}))).toBeUndefined();
+    expect(npmAteFlags(upSpec, ["--dry-run"], run("lab:up", { npm_config_dry_run: "true" }))).toBeUndefined();
+    expect(npmAteFlags(upSpec, [], run("npx", { npm_config_dry_run: "true" }))).toBeUndefined();
+    expect(npmAteFlags(upSpec, [], { npm_config_dry_run: "true" })).toBeUndefined();
+  });
+});
+
+it("lab:up's lazily loaded apply step has apply.ts's id and title", () => {
+  expect({ id: lazyApplyStep.id, title: lazyApplyStep.title, enabled: lazyApplyStep.enabled }).toEqual({ id: applyStep.id, title: applyStep.title, enabled: applyStep.enabled });
+});
+
+it("dry-run step lines say what would happen", () => {
+  expect(wouldLines(["minikube start -p lab", "wait for all 3 etcd members healthy", "with --hosts or a yes at the prompt: sudo cp a b"])).toBe(
+    "would run: minikube start -p lab\nwould wait for all 3 etcd members healthy\nwould, with --hosts or a yes at the prompt: sudo cp a b",
+  );
+  expect(wouldLines([])).toBe("would change nothing");
+  expect(wouldLines(["preflight would stop a real run: x"])).toBe("preflight would stop a real run: x");
+});
+
+it("push progress shows no rate or ETA until they are known", () => {
+  const p = { file: "a.yaml", fileBytes: 125, fileSize: 125, totalBytes: 125, totalSize: 8 * 2 ** 30, elapsedMs: 3 };
+  expect(formatProgress(p)).toBe("a.yaml 100% (125 B/125 B), total 0% of 8.0 GiB, measuring the rate");
+  expect(formatProgress({ ...p, file: "l.ank", fileBytes: 2 ** 30, fileSize: 2 ** 31, totalBytes: 2 ** 30, elapsedMs: 4000 })).toMatch(/, 268\.4 MB\/s, ETA 28s$/);
+});
+
+describe("stop signals", () => {
+  it("the first SIGINT aborts the run's signal; a second exits at once with 130", () => {
+    const exits: number[] = [];
+    const interrupt = listenForStop({ exit: (code) => void exits.push(code) });
+    try {
+      process.emit("SIGINT", "SIGINT");
+      expect(interrupt.signal.aborted).toBe(true);
+      expect(interrupt.received).toBe("SIGINT");
+      expect(interrupt.exitCode).toBe(130);
+      expect(exits).toEqual([]);
+      process.emit("SIGINT", "SIGINT");
+      expect(exits).toEqual([130]);
+    } finally {
+      interrupt.dispose();
+    }
+  });
+
+  it("SIGTERM is 143, and the listeners stay (process.on) until disposed", () => {
+    const before = process.listenerCount("SIGTERM");
+    const interrupt = listenForStop({ exit: () => undefined });
+    process.emit("SIGTERM", "SIGTERM");
+    expect(interrupt.exitCode).toBe(143);
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    interrupt.dispose();
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+  });
+});

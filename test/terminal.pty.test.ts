@@ -1,0 +1,184 @@
+/**
+ * The CLI as a user meets it: the real bin in a child process, in a real pseudo-terminal where it
+ * matters (prompts, Ctrl-C), and in real pipes (--json, a closed reader). Nothing is injected:
+ * no confirm function, no signal, no renderer. Network only to 127.0.0.1.
+ */
+import { execFile, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { notYet, ready, waitFor } from "../lab/wait.js";
+import { hasBinary, skipReason } from "./support/binaries.js";
+import { PtyRun } from "./support/pty.js";
+
+const root = join(import.meta.dirname, "..");
+const bin = join(root, "bin", "anka-lab.mjs");
+const hasScript = hasBinary("script");
+if (!hasScript) skipReason("the CLI in a real terminal", "script (util-linux)", "apt-get install bsdutils");
+
+/** Files under a folder, recursively (the probe's store). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/**
+ * A user's environment: this Node first on PATH, no CI (which would turn the live view and the
+ * prompts off), no npm_* from the npm running the tests, and the lab's state, hosts file and
+ * context pointed at throwaway places, so nothing here can reach a real lab or /etc/hosts.
+ */
+function userEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|CI$|NO_COLOR$|FORCE_COLOR$|ANKA_LAB_)/i.test(k)) env[k] = v;
+  return {
+    ...env,
+    PATH: `${join(process.execPath, "..")}:${process.env.PATH}`,
+    ANKA_LAB_STATE_DIR: join(dir, "state"),
+    ANKA_LAB_HOSTS_FILE: join(dir, "hosts"),
+  };
+}
+
+describe.runIf(hasScript)("the CLI in a real terminal", () => {
+  let dir: string;
+  let run: PtyRun | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "anka-lab-pty-"));
+    writeFileSync(join(dir, "hosts"), "127.0.0.1 localhost\n");
+  });
+  afterEach(() => run?.kill());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("lab:up asks the /etc/hosts question on screen before any input, and Ctrl-C there exits 130 with where it stopped", async () => {
+    // --context: a cluster that does not exist, so nothing can be touched if the question were skipped.
+    run = new PtyRun(`node ${bin} up --context anka-lab-pty-nowhere`, { cwd: dir, env: userEnv(dir) });
+    await run.waitForScreen(/Add "127\.0\.0\.1 anka\.controller anka\.registry" to .*hosts\? It needs sudo.*\[y\/N\]/, 20_000);
+    const asked = Date.now();
+    run.type("\u0003");
+    const { code, at } = await run.exited;
+    expect(code).toBe(130);
+    expect(at - asked).toBeLessThan(2000);
+    expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) during "the \/etc\/hosts question".*; next: npm run lab:up/);
+  }, 30_000);
+
+  describe("lab:push to a local probe", () => {
+    let probe: RunningProbe;
+    beforeAll(async () => {
+      probe = await startProbe();
+    });
+    afterAll(async () => probe?.stop());
+
+    it("Ctrl-C mid-transfer of 4Gi exits 130 within 2 s, prints no 'verified', and leaves nothing in the probe's store", async () => {
+      run = new PtyRun(`node ${bin} push --to ${probe.url} --size 4Gi --seed 11`, { cwd: dir, env: userEnv(dir) });
+      // A layer is on the wire: the yaml and nvram before it are already committed by the probe.
+      await run.waitForScreen(/images\/layer-0\.ank \d+% \(/, 60_000);
+      expect(filesUnder(join(probe.root, "files")).length).toBeGreaterThan(0);
+      const pressed = Date.now();
+      run.type("\u0003");
+      const { code, at } = await run.exited;
+      expect(code).toBe(130);
+      expect(at - pressed).toBeLessThan(2000);
+      expect(filesUnder(probe.root)).toEqual([]);
+      expect(run.screen).not.toContain("verified");
+      expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) after 2 of \d+ files; removed the 2 file\(s\) this run had stored/);
+    }, 90_000);
+
+    it("16Gi in a pipe: the first file is stored within a second; SIGINT during a large file's checksum stops it (exit 130, nothing stored)", async () => {
+      // 16Gi: each layer is about 3.6 GiB, seconds of hashing, so the stop must cut into the hash itself.
+      const child = spawn(process.execPath, [bin, "push", "--to", probe.url, "--size", "16Gi", "--seed", "12"], { cwd: dir, env: userEnv(dir), stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      child.stderr.on("data", (c) => (out += c));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      // The first byte leaves at once, whatever the size: the small config yaml is hashed and stored first.
+      await waitFor("the push to start", async () => (/❯ push/.test(out) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 10 });
+      const started = Date.now();
+      await waitFor("the yaml in the store", async () => (filesUnder(join(probe.root, "files")).some((f) => f.endsWith(".yaml")) ? ready(true) : notYet("not yet")), { timeoutMs: 30_000, intervalMs: 10 });
+      expect(Date.now() - started).toBeLessThan(1000);
+      await waitFor("the layer's checksum", async () => (/checksum of images\/layer-0\.ank/.test(out) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 25 });
+      const sent = Date.now();
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(Date.now() - sent).toBeLessThan(2000);
+      expect(out).not.toContain("verified");
+      expect(filesUnder(probe.root)).toEqual([]);
+    }, 60_000);
+
+    it("--json with a stop is still one JSON document on stdout", async () => {
+      const child = spawn(process.execPath, [bin, "push", "--to", probe.url, "--size", "16Gi", "--seed", "13", "--json"], { cwd: dir, env: userEnv(dir), stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await waitFor("the layer's checksum", async () => (/checksum of images\/layer-0\.ank/.test(stderr) ? ready(true) : notYet("starting")), { timeoutMs: 30_000, intervalMs: 25 });
+      child.kill("SIGTERM");
+      expect(await exited).toBe(143);
+      expect(JSON.parse(stdout)).toEqual({ ok: false, error: "stopped by SIGTERM", exitCode: 143 });
+    }, 60_000);
+
+    it("--json | head -c 1 gets the JSON's first byte and ends quietly; so does a reader that is already gone", async () => {
+      const sh = (line: string) => promisify(execFile)("bash", ["-c", `set -o pipefail; ${line}`], { cwd: dir, env: userEnv(dir) });
+      const head = await sh(`node ${bin} push --to ${probe.url} --size 16Mi --json 2>${join(dir, "err1")} | head -c 1`);
+      expect(head.stdout).toBe("{");
+      const closed = await sh(`node ${bin} push --to ${probe.url} --size 16Mi --json 2>${join(dir, "err2")} | true`);
+      expect(closed.stdout).toBe("");
+      for (const err of ["err1", "err2"]) {
+        const text = (await promisify(execFile)("cat", [join(dir, err)])).stdout;
+        expect(text).not.toMatch(/EPIPE|Error|    at /);
+      }
+    }, 60_000);
+  });
+
+  it.each([
+    ["SIGINT", 130, "interrupted (Ctrl-C)"],
+    ["SIGTERM", 143, "stopped (SIGTERM)"],
+  ] as const)("%s to lab:up alone (as in a pipe) stops the kubectl it is waiting on, records where, and exits %i within 2 s", async (signal, exitCode, reason) => {
+    // kubectl, minikube and docker stubs that note their pid and hang, so a step is busy when SIGINT comes.
+    const stubs = join(dir, "stubs");
+    const pids = join(dir, `stub-pids-${signal}`);
+    mkdirSync(stubs, { recursive: true });
+    for (const tool of ["kubectl", "minikube", "docker"]) {
+      writeFileSync(join(stubs, tool), `#!/bin/sh\necho $$ >> ${pids}\nexec sleep 60\n`);
+      chmodSync(join(stubs, tool), 0o755);
+    }
+    const env = { ...userEnv(dir), PATH: `${stubs}:${userEnv(dir).PATH}` };
+    const child = spawn(process.execPath, [bin, "up", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c) => (err += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await waitFor("a stub to be running", async () => (existsSync(pids) ? ready(true) : notYet("no stub yet")), { timeoutMs: 30_000, intervalMs: 25 });
+    const stub = Number(readFileSync(pids, "utf8").trim().split("\n")[0]);
+    const sent = Date.now();
+    child.kill(signal);
+    expect(await exited).toBe(exitCode);
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(() => process.kill(stub, 0)).toThrow();
+    const how = signal === "SIGINT" ? "interrupted \\(Ctrl-C\\)" : "stopped by SIGTERM";
+    expect(err).toMatch(new RegExp(`anka-lab: ${how} during "doctor"; .lab/state.json records it; next: npm run lab:up carries on from there`));
+    expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: reason });
+  }, 60_000);
+
+  it("--json is one JSON document on stdout even when the command fails (no lab on that context)", async () => {
+    for (const verb of ["status", "smoke"]) {
+      const error = await promisify(execFile)(process.execPath, [bin, verb, "--json", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env: userEnv(dir) }).catch((e) => e);
+      expect(error.code).toBe(1);
+      expect(JSON.parse(error.stdout)).toMatchObject({ ok: false, exitCode: 1, error: expect.stringContaining("anka-lab-pty-nowhere") });
+      expect(error.stderr).toMatch(/^anka-lab: /);
+    }
+  }, 60_000);
+
+  it("npm run lab:up --dry-run (no --) refuses in one line with the command to type, and runs nothing", async () => {
+    const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere", ANKA_LAB_STATE_DIR: join(dir, "npm-state") };
+    const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
+    const error = await promisify(execFile)(npm[0]!, [...npm.slice(1), "run", "--silent", "lab:up", "--dry-run"], { cwd: root, env }).catch((e) => e);
+    expect(error.code).toBe(2);
+    const lines = String(error.stderr).trim().split("\n").filter((l) => !/^npm (warn|WARN)/.test(l));
+    expect(lines).toEqual([expect.stringMatching(/^anka-lab: npm took --dry-run for itself .*; type: npm run lab:up -- --dry-run$/)]);
+    expect(existsSync(join(dir, "npm-state"))).toBe(false);
+  }, 60_000);
+});
