@@ -12,6 +12,8 @@ export interface RunningProbe {
   readonly url: string;
   readonly port: number;
   readonly root: string;
+  /** The probe's process, for tests that signal it. */
+  readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -19,7 +21,9 @@ export interface RunningProbe {
  * The probe exactly as the lab ships it: server.mjs taken from the rendered ConfigMap, its env from
  * the rendered container (port, prefix, cap) except the root, run with this machine's node on 127.0.0.1.
  */
-export async function startProbe(options: { maxBytes?: number; pod?: string; volume?: string } = {}): Promise<RunningProbe> {
+export async function startProbe(
+  options: { maxBytes?: number; pod?: string; volume?: string; /** Extra PROBE_* settings, e.g. PROBE_TOKEN or PROBE_IDLE_MS. */ env?: Record<string, string> } = {},
+): Promise<RunningProbe> {
   // The default config, whatever the environment says: this runs the probe as lab:render ships it.
   const { objects } = renderManifests(loadConfig({ env: {}, cwd: tmpdir() }).config);
   const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "anka-lab-probe") as any;
@@ -39,6 +43,7 @@ export async function startProbe(options: { maxBytes?: number; pod?: string; vol
       PROBE_ROOT: root,
       POD_NAME: options.pod ?? "anka-build-cloud-test-0",
       ...(options.maxBytes !== undefined ? { PROBE_MAX_BYTES: String(options.maxBytes) } : {}),
+      ...options.env,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -56,6 +61,7 @@ export async function startProbe(options: { maxBytes?: number; pod?: string; vol
     url,
     port,
     root,
+    child,
     async stop() {
       await stopChild(child, "SIGTERM");
       rmSync(dir, { recursive: true, force: true });
