@@ -1,4 +1,4 @@
-import { addHostsBlock, hostsResolved, labHostnames } from "../hosts.js";
+import { addHostsBlock, describeShadows, hostsResolved, hostsShadows, labHostnames } from "../hosts.js";
 import type { Step } from "./step.js";
 
 /**
@@ -23,8 +23,11 @@ export function hostsStep(addHosts: boolean): Step {
         report.skip(`not changed; add "${line}" to ${ctx.options.hostsFile} yourself, or run npm run lab:up -- --hosts`);
         return;
       }
-      const outcome = await addHostsBlock(ctx);
-      report.output(`${outcome} "${line}" (backup in ${ctx.state.path("hosts.backup")})`);
+      const { outcome, backup } = await addHostsBlock(ctx);
+      // An earlier line for a lab name wins over the block (the first match counts): say which line to remove.
+      const shadows = ctx.dryRun ? [] : hostsShadows(ctx);
+      if (shadows.length > 0) throw new Error(`${outcome} the lab's block, but ${describeShadows(ctx.options.hostsFile, shadows)}`);
+      report.output(`${outcome} "${line}"${backup ? ` (backup in ${backup})` : ""}`);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, readFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { RunOptions } from "../../lab/exec/types.js";
@@ -144,10 +144,13 @@ export class FakeCluster {
       case "docker":
         return this.docker(argv);
       case "sudo":
-        // sudo is faked: it runs the rest of the command (cp) for real, without asking for a password.
+        // sudo is faked: it runs the rest of the command (cp, chmod, mv, rm) for real, without asking for a password.
         if (argv[1] === "-n") return ok();
         return this.plainCommand(argv.slice(1));
       case "cp":
+      case "chmod":
+      case "mv":
+      case "rm":
         return this.plainCommand(argv);
       case "anka":
         return { missing: true };
@@ -156,9 +159,15 @@ export class FakeCluster {
     }
   }
 
+  /** The file commands lab/hosts.ts runs (cp SRC DST, chmod MODE F, mv -f SRC DST, rm -f F), done for real. */
   private plainCommand(argv: readonly string[]): Answer | undefined {
-    if (argv[0] !== "cp") return undefined;
-    copyFileSync(argv[1]!, argv[2]!);
+    const [cmd, ...rest] = argv;
+    const operands = rest.filter((a) => a !== "-f");
+    if (cmd === "cp") copyFileSync(operands[0]!, operands[1]!);
+    else if (cmd === "chmod") chmodSync(operands[1]!, parseInt(operands[0]!, 8));
+    else if (cmd === "mv") renameSync(operands[0]!, operands[1]!);
+    else if (cmd === "rm") rmSync(operands[0]!, { force: true });
+    else return undefined;
     return ok();
   }
 
