@@ -440,8 +440,14 @@ const server = createServer((req, res) => {
   // request first; with a listener there, Node leaves the socket to it (https://nodejs.org/api/http.html#requestsettimeouttimeout-callback).
   req.setTimeout(IDLE_MS, () => {
     if (!res.headersSent) send(res, 408, { status: "FAIL", message: `no byte of the body arrived for ${IDLE_MS / 1000} s; send the body without pauses` }, { connection: "close" });
-    res.once("finish", () => req.socket.destroy());
-    setTimeout(() => req.socket.destroy(), 1000).unref();
+    // Once the answer is out Node no longer ties the request to its socket, so end the request
+    // itself too: that is what stops the upload's read loop and removes its temp file.
+    const cut = () => {
+      req.destroy();
+      req.socket.destroy();
+    };
+    res.once("finish", cut);
+    setTimeout(cut, 1000).unref();
   });
   const work = handle(req, res).catch((error) => {
     const refusal = error instanceof Refusal ? error : fsRefusal(error, "this path");
