@@ -213,7 +213,8 @@ describe("the probe refuses bad paths and keeps its checksums", () => {
     outside = mkdtempSync(join(tmpdir(), "anka-lab-outside-"));
     cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
     writeFileSync(join(outside, "victim.txt"), "outside");
-    // Links another writer of the shared volume could plant.
+    // Links another writer of the shared volume could plant (files/ may not exist yet on an old probe).
+    mkdirSync(files(), { recursive: true });
     symlinkSync(join(outside, "victim.txt"), join(files(), "x"));
     symlinkSync(outside, join(files(), "d"));
     await put("victim", Buffer.from("the real victim"));

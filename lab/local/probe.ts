@@ -88,7 +88,10 @@ export async function startProbe(
     root,
     child,
     async stop() {
-      await stopChild(child, "SIGTERM");
+      // A probe that ignores SIGTERM (one with uploads hanging on it) must not hang the caller:
+      // SIGKILL after 15 s.
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await stopChild(child, "SIGTERM").finally(() => clearTimeout(killer));
       rmSync(dir, { recursive: true, force: true });
     },
   };
