@@ -560,6 +560,23 @@ describe("lab:push against servers that misbehave", () => {
       },
     },
     {
+      name: "Ctrl-C during the checksums stops before any byte is sent",
+      code: "refused",
+      message: /^[\w./-]+: interrupted$/,
+      run: async () => {
+        let requests = 0;
+        const port = await start((req, res) => {
+          requests++;
+          honest(req, res);
+        });
+        const controller = new AbortController();
+        // Ctrl-C as soon as hashing yields, long before the 2 GiB sample's checksums are done.
+        setImmediate(() => controller.abort(new Error("interrupted")));
+        const error = await pushTemplate({ to: url(port), template: sampleTemplate(2 * 2 ** 30, 1), signal: controller.signal, attempts: 1 }).catch((e: Error) => e);
+        return error instanceof Error ? { code: "refused", message: error.message, success: false, intact: requests === 0 } : { code: "ok", message: "pushed", success: true, intact: requests === 0 };
+      },
+    },
+    {
       name: "a 507 from a full volume",
       code: 1,
       message: /: 507 from the probe: the registry volume is full \(the volume filled up after 10 of 20 bytes\); free space on it/,
