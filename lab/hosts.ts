@@ -88,7 +88,14 @@ async function editHosts(ctx: LabContext, edit: (current: string) => string): Pr
       await ctx.change([...sudo, "rm", "-f", temp], { hint, interactive: true });
       continue;
     }
-    await ctx.change([...sudo, "mv", "-f", temp, file], { hint, interactive: true });
+    try {
+      await ctx.change([...sudo, "mv", "-f", temp, file], { hint, interactive: true });
+    } catch (error) {
+      // A hosts file that cannot be renamed over (a container's bind-mounted one) is left as it
+      // was; the staged copy goes, and the error names the command that failed.
+      await ctx.change([...sudo, "rm", "-f", temp], { hint, interactive: true, allowFailure: true }).catch(() => undefined);
+      throw error;
+    }
     return { changed: true, backup: saved };
   }
   throw new HostsChangedError(`${file} changed while the lab was editing it, ${ATTEMPTS} times in a row; close the program editing it and run again`);

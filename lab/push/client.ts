@@ -325,7 +325,11 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
       clearTimeout(timer);
       reject(error);
     });
-    res.once("close", () => clearTimeout(timer));
+    // A connection that closes mid-answer without an 'error' still settles the read.
+    res.once("close", () => {
+      clearTimeout(timer);
+      if (!res.complete) reject(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+    });
   });
 }
 
