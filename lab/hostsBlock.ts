@@ -89,9 +89,10 @@ export interface ShadowingLine {
 }
 
 /**
- * Where each name resolves from this file: the first line that lists it wins, as hosts(5) lookups
- * by the files backend return the first match (glibc's and macOS's). A first match other than
- * 127.0.0.1 shadows the lab's line, wherever the lab's block is.
+ * Where each name resolves from this file: the first line that lists it wins. glibc's "files"
+ * backend stops at the first matching line unless "multi on" is set in host.conf (host.conf(5)),
+ * and macOS reads /etc/hosts the same way. A first match other than 127.0.0.1 shadows the lab's
+ * line, wherever the lab's block is.
  */
 export function firstEntries(text: string, names: readonly string[]): Map<string, { line: number; text: string; address: string }> {
   const found = new Map<string, { line: number; text: string; address: string }>();

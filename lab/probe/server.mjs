@@ -56,7 +56,11 @@ const NAME_MAX = 255;
 // fails when the name exists. Node exposes them as fs.constants (https://nodejs.org/api/fs.html#file-open-constants).
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
 
-/** A refusal with an HTTP status and a message that names the problem and the fix; never a server path. */
+/**
+ * A refusal with an HTTP status and a message that names the problem and the fix; never a server
+ * path. Statuses: 400/401/408/409/413/422 as in RFC 9110 section 15.5 (401 with a Bearer challenge,
+ * RFC 6750 section 3); 507 Insufficient Storage, RFC 4918 section 11.5.
+ */
 class Refusal extends Error {
   constructor(status, message, extra = {}) {
     super(message);
@@ -224,7 +228,8 @@ async function sweepMeta() {
 function bearerOk(req) {
   if (!TOKEN) return true;
   const given = /^Bearer (\S+)$/i.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
-  // Equal-length digests, so the comparison takes the same time whatever the guess (crypto.timingSafeEqual).
+  // Equal-length digests, so the comparison takes the same time whatever the guess
+  // (https://nodejs.org/api/crypto.html#cryptotimingsafeequala-b).
   const digest = (s) => createHash("sha256").update(s).digest();
   return timingSafeEqual(digest(given), digest(TOKEN));
 }
