@@ -66,7 +66,9 @@ export function downSteps(options: DownOptions): Step[] {
       id: "hosts",
       title: "remove the /etc/hosts block",
       async run(ctx, report) {
-        if ((await removeHostsBlock(ctx)) === "absent") report.skip("no anka-lab block");
+        const { outcome, backup } = await removeHostsBlock(ctx);
+        if (outcome === "absent") report.skip(`no anka-lab block in ${ctx.options.hostsFile}`);
+        else report.output(`removed (backup in ${backup})`);
       },
     },
     {

@@ -88,6 +88,10 @@ describe("config validation", () => {
     expect(problems[0]).toMatch(pattern);
   });
 
+  it("accepts the variables the tool itself reads (the hosts file, the probe token)", () => {
+    expect(() => loadConfig({ cwd: dirWith(""), env: { ANKA_LAB_HOSTS_FILE: "/tmp/hosts", ANKA_LAB_PROBE_TOKEN: "t0k3n" } })).not.toThrow();
+  });
+
   it("reports every problem at once, each with where it was set", () => {
     const cwd = dirWith("etcd:\n  replicas: 2\nregistry:\n  storageSize: lots\n  colour: blue\n");
     const problems = problemsOf(() =>

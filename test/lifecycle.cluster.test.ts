@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { downCommand, downSpec } from "../lab/commands/down.js";
 import { statusCommand, statusSpec } from "../lab/commands/status.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
@@ -201,8 +203,15 @@ describe.skipIf(!available)("lab:up", () => {
     expect(lab.hosts()).toBe(
       "127.0.0.1 localhost\n255.255.255.255 broadcasthost\n# >>> anka-lab anka-lab >>>\n127.0.0.1 anka.controller anka.registry\n# <<< anka-lab anka-lab <<<\n",
     );
-    expect(cluster!.runner.callsOf("sudo", "cp").map((c) => c.argv[2])).toEqual([lab.hostsFile, `${lab.stateDir}/hosts.next`]);
+    // Staged beside the file, then swapped in by one rename; the backup is a timestamped copy in the state folder.
+    const temp = `${dirname(lab.hostsFile)}/.hosts.anka-lab-next`;
+    expect(cluster!.runner.calls.filter((c) => c.argv[0] === "sudo" && c.argv[1] !== "-n").map((c) => c.argv.slice(1))).toEqual([
+      ["cp", `${lab.stateDir}/hosts.next`, temp],
+      ["chmod", "644", temp],
+      ["mv", "-f", temp, lab.hostsFile],
+    ]);
     expect(cluster!.runner.callsOf("sudo", "cp")[0]!.options?.interactive).toBe(true);
+    expect(readdirSync(lab.stateDir).filter((f) => f.startsWith("hosts.backup."))).toHaveLength(1);
     const before = cluster!.runner.calls.length;
     expect(await up("--hosts")).toBe(0);
     expect(cluster!.runner.calls.slice(before).filter((c) => c.argv[0] === "sudo" && c.argv[1] === "cp")).toEqual([]);

@@ -1,8 +1,9 @@
 import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
+import { readFileSync } from "node:fs";
 import { interruptible, stoppedLine } from "../cli/signals.js";
-import type { FileResult, PushResult } from "../push/client.js";
+import { redactUrl, type FileResult, type PushResult } from "../push/client.js";
 import { checkProbe, pushFileByFile, removeStored } from "../push/fileByFile.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
 import { formatDuration, formatRate } from "../push/progress.js";
@@ -14,29 +15,52 @@ export interface PushArgs {
   readonly to: string;
   readonly size: number;
   readonly seed: number;
+  readonly token?: string;
+  readonly ca?: string;
+  readonly insecure: boolean;
 }
 
-/** Checks --to, --size and --seed; bad input is one line naming the fix. */
-export function parsePushArgs(values: ParsedArgs["values"]): PushArgs {
+/** Checks --to, --size, --seed, --token and the TLS flags; bad input is one line naming the fix. */
+export function parsePushArgs(values: ParsedArgs["values"], env: NodeJS.ProcessEnv = {}): PushArgs {
   const to = values.to;
   if (typeof to !== "string") throw new UsageError("--to URL is required, e.g. --to http://127.0.0.1:8087");
+  // Every message shows --to without its credentials.
+  const shown = redactUrl(to);
   let url: URL;
   try {
     url = new URL(to);
   } catch {
-    throw new UsageError(`--to ${to}: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087`);
+    throw new UsageError(`--to ${shown}: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087`);
   }
-  // The push client uses node:http, so https:// would fail only after the checksums.
-  if (url.protocol !== "http:") throw new UsageError(`--to ${to}: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)`);
-  if (url.search || url.hash) throw new UsageError(`--to ${to}: drop the ?query and #fragment; give the base URL`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--to ${shown}: only http:// and https:// URLs are supported`);
+  if (url.search || url.hash) throw new UsageError(`--to ${shown}: drop the ?query and #fragment; give the base URL`);
   const size = sizeFlag(values, "size", "1Gi", "4Gi or 512Mi");
-  return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1 };
+  const tls = url.protocol === "https:";
+  const cacert = typeof values.cacert === "string" ? values.cacert : undefined;
+  const insecure = values.insecure === true;
+  if ((cacert !== undefined || insecure) && !tls) throw new UsageError(`--cacert and --insecure apply to https:// URLs only; --to ${shown} is plain http`);
+  if (cacert !== undefined && insecure) throw new UsageError("--cacert and --insecure contradict each other: give the CA to check against, or skip the check");
+  let ca: string | undefined;
+  if (cacert !== undefined) {
+    try {
+      ca = readFileSync(cacert, "utf8");
+    } catch (error) {
+      throw new UsageError(`--cacert ${cacert}: cannot read it (${(error as NodeJS.ErrnoException).code}); give the PEM file of the CA that signed the server's certificate`);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--cacert ${cacert}: no PEM certificate in it (no "-----BEGIN CERTIFICATE-----" line)`);
+  }
+  const token = typeof values.token === "string" ? values.token : env.ANKA_LAB_PROBE_TOKEN;
+  // A header value cannot hold spaces or control characters in a bearer token (RFC 6750 section 2.1, b64token).
+  if (token !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
+    throw new UsageError(`${typeof values.token === "string" ? "--token" : "ANKA_LAB_PROBE_TOKEN"}: not a usable token (empty, or spaces or symbols in it); use the token lab:up generated`);
+  return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1, token, ca, insecure };
 }
 
 export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {
   const startedAt = Date.now();
-  const { to, size, seed } = parsePushArgs(args.values);
-  await checkProbe(to);
+  const { to, size, seed, token, ca, insecure } = parsePushArgs(args.values, io.env);
+  const access = { token, ca, insecure };
+  await checkProbe(to, undefined, access);
   const template = sampleTemplate(size, seed);
   const interrupt = interruptible(deps);
   const renderer = deps.renderer ?? chooseRenderer(process.stderr);
@@ -49,7 +73,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
     await taskList(
       [
         {
-          title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${to}`,
+          title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${redactUrl(to)}`,
           task: async (_, task) => {
             let last = 0;
             let lastFile = "";
@@ -64,7 +88,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
               }
             };
             try {
-              result = await pushFileByFile({ to, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
+              result = await pushFileByFile({ to, ...access, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
             } catch (error) {
               // No stale progress line (an ETA, a percentage) under the ✖.
               task.output = "";
@@ -81,12 +105,12 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
     ).run();
   } catch (error) {
     if (!interrupt.signal.aborted) throw error;
-    const removed = await removeStored({ to, template }, committed, inFlight);
+    const removed = await removeStored({ to, template, ...access }, committed, inFlight);
     io.err(
       stoppedLine(
         interrupt,
         `after ${committed.length} of ${template.files.length} files; removed the ${removed} file(s) this run had stored, so the probe keeps nothing of it`,
-        `npm run lab:push -- --to ${to} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
+        `npm run lab:push -- --to ${redactUrl(to)} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
       ),
     );
     return interrupt.exitCode;
@@ -94,7 +118,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
     interrupt.dispose();
   }
   const done = result!;
-  if (args.values.json) io.out(JSON.stringify({ to, template: template.name, ...done }, null, 2));
+  if (args.values.json) io.out(JSON.stringify({ to: redactUrl(to), template: template.name, ...done }, null, 2));
   else {
     for (const f of done.files) io.out(`  ✓ ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256.slice(0, 16)}…  stored by ${f.pod}${f.attempts > 1 ? `  (${f.attempts} attempts)` : ""}`);
     io.out(`pushed ${formatBytes(done.bytes)} in ${formatDuration(done.seconds)}: ${formatRate(done.bytesPerSecond)}, every sha256 verified by the probe`);

@@ -84,13 +84,21 @@ export const pushSpec: CommandSpec = {
     { name: "to", type: "string", value: "URL", description: "where: the registry's probe port (http://127.0.0.1:8087) or its Ingress (http://anka.registry:8080)" },
     { name: "size", type: "string", value: "SIZE", description: "total template size, e.g. 4Gi (default 1Gi, at least 1Mi)" },
     { name: "seed", type: "string", value: "N", description: "which sample: the same seed and size give the same bytes (default 1)" },
+    { name: "token", type: "string", value: "TOKEN", description: "the lab's probe token, when the probe requires one (default: $ANKA_LAB_PROBE_TOKEN)" },
+    { name: "cacert", type: "string", value: "FILE", description: "for https:// URLs: PEM file of the CA that signed the server's certificate" },
+    { name: "insecure", type: "boolean", description: "for https:// URLs: accept any certificate (lab-only, self-signed)" },
     JSON_FLAG,
   ],
   details: `The template (a config yaml, nvram, .ank layers and a state file) is generated on the fly and never
 written to your disk. Each file is streamed with bounded memory to the lab-only transfer probe,
 which stores it on the shared registry volume only if its size and sha256 match. Transient failures
-(resets, 502/503/504) are retried with backoff; a 413 or another refusal is explained and not retried.`,
-  examples: ["npm run lab:push -- --to http://127.0.0.1:8087 --size 4Gi", "npm run lab:push -- --to http://anka.registry:8080 --size 2Gi --seed 7"],
+(resets, 502/503/504) are retried with backoff; a 413 or another refusal is explained and not retried.
+Credentials in --to (http://USER:PASSWORD@HOST) are sent as Basic auth and never printed.`,
+  examples: [
+    "npm run lab:push -- --to http://127.0.0.1:8087 --size 4Gi",
+    "npm run lab:push -- --to http://anka.registry:8080 --size 2Gi --seed 7",
+    "npm run lab:push -- --to https://anka.registry:8443 --cacert lab-ca.pem --token $(cat .lab/probe-token)",
+  ],
 };
 
 export const reproSpec: CommandSpec = {

@@ -158,7 +158,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 }
 
 /** Variables read by the tool itself, not config keys. */
-export const TOOL_VARIABLES = new Set(["ANKA_LAB_STATE_DIR", "ANKA_LAB_HOSTS_FILE", "ANKA_LAB_FROM_SOURCE", "ANKA_LAB_REAL_MINIKUBE"]);
+export const TOOL_VARIABLES = new Set(["ANKA_LAB_STATE_DIR", "ANKA_LAB_HOSTS_FILE", "ANKA_LAB_FROM_SOURCE", "ANKA_LAB_REAL_MINIKUBE", "ANKA_LAB_PROBE_TOKEN"]);
 
 /** Rules that span several keys. */
 function crossChecks(config: LabConfig, sources: ReadonlyMap<string, ConfigSource>, file: string | undefined): string[] {

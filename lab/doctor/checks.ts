@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import type { LabContext } from "../context.js";
 import { formatBytes, sizeToBytes } from "../config/size.js";
 import { CommandError } from "../exec/types.js";
-import { hostsResolved, labHostnames } from "../hosts.js";
+import { describeShadows, hostsResolved, hostsShadows, labHostnames } from "../hosts.js";
 import { clusterState, minikubeVersion, memoryMegabytes } from "../minikube/minikube.js";
 import { tunnelStatus } from "../minikube/tunnel.js";
 
@@ -245,6 +245,9 @@ async function portChecks(ctx: LabContext, facts: HostFacts, labRunning: boolean
 
 function hostsCheck(ctx: LabContext): CheckResult {
   const names = labHostnames(ctx).join(" ");
+  const shadows = hostsShadows(ctx);
+  if (shadows.length > 0)
+    return { name: "/etc/hosts", status: "warn", detail: `${shadows.map((s) => s.name).join(" and ")} resolve elsewhere first`, fix: describeShadows(ctx.options.hostsFile, shadows) };
   return hostsResolved(ctx)
     ? { name: "/etc/hosts", status: "pass", detail: `${names} resolve to 127.0.0.1` }
     : { name: "/etc/hosts", status: "warn", detail: `${names} are not in ${ctx.options.hostsFile}`, fix: "npm run lab:up -- --hosts adds them (with sudo), or add: 127.0.0.1 " + names };

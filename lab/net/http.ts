@@ -1,4 +1,12 @@
 import { request } from "node:http";
+import { request as tlsRequest } from "node:https";
+
+/** What reaching the probe may take: its token, and for https:// the CA or no check at all. */
+export interface ProbeAccess {
+  readonly token?: string;
+  readonly ca?: string;
+  readonly insecure?: boolean;
+}
 
 /**
  * A small HTTP request over node:http. fetch() cannot be used where the Host header matters:
@@ -7,18 +15,25 @@ import { request } from "node:http";
  */
 export async function httpRequest(
   url: string,
-  options: { method?: string; host?: string; timeoutMs?: number } = {},
+  options: { method?: string; host?: string; timeoutMs?: number } & ProbeAccess = {},
 ): Promise<{ status: number; body: string }> {
   const target = new URL(url);
+  const tls = target.protocol === "https:";
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = (tls ? tlsRequest : request)(
       {
         hostname: target.hostname,
         port: target.port,
         path: `${target.pathname}${target.search}`,
         method: options.method ?? "GET",
-        headers: options.host ? { host: options.host } : {},
+        headers: {
+          ...(options.host ? { host: options.host } : {}),
+          // RFC 6750 section 2.1: the bearer token in the Authorization header.
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
         timeout: options.timeoutMs ?? 10_000,
+        // https.request takes tls.connect's ca and rejectUnauthorized (https://nodejs.org/api/https.html#httpsrequestoptions-callback).
+        ...(tls ? { ca: options.ca, rejectUnauthorized: !options.insecure, servername: options.host ?? target.hostname } : {}),
       },
       (res) => {
         let body = "";

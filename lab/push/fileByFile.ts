@@ -5,12 +5,12 @@
  * lab:smoke.
  */
 import { createHash } from "node:crypto";
-import { httpRequest } from "../net/http.js";
+import { httpRequest, type ProbeAccess } from "../net/http.js";
 import { FileGenerator, chunkBuffer, type SampleTemplate, type TemplateFile } from "../template/sample.js";
 import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "./client.js";
 import { formatProgress } from "./progress.js";
 
-export interface FileByFileOptions {
+export interface FileByFileOptions extends ProbeAccess {
   readonly to: string;
   /** Host header, e.g. the registry's hostname when pushing through the Ingress on 127.0.0.1. */
   readonly host?: string;
@@ -30,11 +30,11 @@ export interface FileByFileOptions {
  * Asks the probe's health endpoint before anything else, so a wrong --to is one line within
  * seconds, not after hashing gigabytes and three retries.
  */
-export async function checkProbe(to: string, host?: string): Promise<void> {
+export async function checkProbe(to: string, host?: string, access: ProbeAccess = {}): Promise<void> {
   const url = `${to}${PROBE_PREFIX}/healthz`;
   let status: number;
   try {
-    ({ status } = await httpRequest(url, { timeoutMs: 5000, host }));
+    ({ status } = await httpRequest(url, { timeoutMs: 5000, host, ...access }));
   } catch (error) {
     throw explainSocketError(error as NodeJS.ErrnoException, url, 5000);
   }
@@ -71,7 +71,7 @@ function onlyFile(template: SampleTemplate, file: TemplateFile): SampleTemplate 
  * stop can remove exactly that.
  */
 export async function pushFileByFile(options: FileByFileOptions): Promise<PushResult> {
-  const { to, host, template, signal } = options;
+  const { to, host, template, signal, token, ca, insecure } = options;
   const committed = options.committed ?? [];
   const startedAt = options.startedAt ?? Date.now();
   const show = options.show ?? (() => undefined);
@@ -93,6 +93,9 @@ export async function pushFileByFile(options: FileByFileOptions): Promise<PushRe
     const result = await pushTemplate({
       to,
       host,
+      token,
+      ca,
+      insecure,
       template: onlyFile(template, file),
       signal,
       digests: new Map([[file.path, sha256]]),
@@ -115,20 +118,21 @@ export async function pushFileByFile(options: FileByFileOptions): Promise<PushRe
  * gone for a moment (HEAD 404 twice, 100 ms apart, within a second).
  */
 export async function removeStored(
-  where: { readonly to: string; readonly host?: string; readonly template: SampleTemplate },
+  where: { readonly to: string; readonly host?: string; readonly template: SampleTemplate } & ProbeAccess,
   committed: readonly FileResult[],
   inFlight: TemplateFile | undefined,
 ): Promise<number> {
-  const { to, host, template } = where;
+  const { to, host, template, token, ca, insecure } = where;
+  const access = { host, token, ca, insecure };
   const remove = async (file: TemplateFile) =>
-    (await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000, host }).catch(() => ({ status: 0 }))).status === 200;
+    (await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000, ...access }).catch(() => ({ status: 0 }))).status === 200;
   let removed = 0;
   for (const f of committed) if (await remove(template.files.find((t) => t.path === f.path)!)) removed++;
   if (inFlight) {
     const url = fileUrl(to, template, inFlight);
     const until = Date.now() + 1000;
     for (let absent = 0; absent < 2 && Date.now() < until; ) {
-      const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, host }).catch(() => ({ status: 0 }));
+      const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, ...access }).catch(() => ({ status: 0 }));
       if (status === 200) {
         if (await remove(inFlight)) removed++;
         absent = 0;

@@ -1,4 +1,4 @@
-import { addHostsBlock, hostsResolved, labHostnames } from "../hosts.js";
+import { addHostsBlock, describeShadows, hostsResolved, hostsShadows, labHostnames } from "../hosts.js";
 import type { LabContext } from "../context.js";
 import type { Step } from "./step.js";
 
@@ -48,11 +48,14 @@ export function hostsStep(choice: HostsChoice): Step {
         return;
       }
       const planned = ctx.plan.length;
-      const outcome = await addHostsBlock(ctx);
+      const { outcome, backup } = await addHostsBlock(ctx);
       if (choice === "plan")
         // Both answers: these lines run only with --hosts or a yes; otherwise the file is left alone.
         for (let i = planned; i < ctx.plan.length; i++) ctx.plan[i] = `with --hosts or a yes at the prompt: ${ctx.plan[i]}`;
-      report.output(`${outcome} "${line}" (backup in ${ctx.state.path("hosts.backup")})`);
+      // An earlier line for a lab name wins over the block (the first match counts): say which line to remove.
+      const shadows = ctx.dryRun ? [] : hostsShadows(ctx);
+      if (shadows.length > 0) throw new Error(`${outcome} the lab's block, but ${describeShadows(ctx.options.hostsFile, shadows)}`);
+      report.output(`${outcome} "${line}"${backup ? ` (backup in ${backup})` : ""}`);
     },
   };
 }

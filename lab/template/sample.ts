@@ -129,7 +129,7 @@ export function fileStream(template: SampleTemplate, file: TemplateFile): Readab
 }
 
 /** The sha256 of one file, by generating it into one reused buffer (no disk, no garbage). */
-export async function fileSha256(template: SampleTemplate, file: TemplateFile): Promise<string> {
+export async function fileSha256(template: SampleTemplate, file: TemplateFile, signal?: AbortSignal): Promise<string> {
   const hash = createHash("sha256");
   const generator = new FileGenerator(template, file);
   const scratch = chunkBuffer();
@@ -137,8 +137,11 @@ export async function fileSha256(template: SampleTemplate, file: TemplateFile): 
     const chunk = generator.next(scratch);
     if (chunk.length === 0) break;
     hash.update(chunk);
-    // Let timers, progress and Ctrl-C run now and then.
-    if (i % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Let timers, progress and Ctrl-C run now and then, and stop on Ctrl-C.
+    if (i % 64 === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+    }
   }
   return hash.digest("hex");
 }

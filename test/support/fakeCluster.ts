@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { api } from "../cluster/api.js";
@@ -108,10 +108,13 @@ export class FakeCluster {
       case "docker":
         return this.docker(argv);
       case "sudo":
-        // Played: it runs the rest of the command (cp) for real, without asking for a password.
+        // Played: it runs the rest of the command (cp, chmod, mv, rm) for real, without asking for a password.
         if (argv[1] === "-n") return ok();
         return this.plainCommand(argv.slice(1));
       case "cp":
+      case "chmod":
+      case "mv":
+      case "rm":
         return this.plainCommand(argv);
       case "anka":
         return { missing: true };
@@ -128,9 +131,15 @@ export class FakeCluster {
     return json(captured);
   }
 
+  /** The file commands lab/hosts.ts runs (cp SRC DST, chmod MODE F, mv -f SRC DST, rm -f F), done for real. */
   private plainCommand(argv: readonly string[]): Answer | undefined {
-    if (argv[0] !== "cp") return undefined;
-    copyFileSync(argv[1]!, argv[2]!);
+    const [cmd, ...rest] = argv;
+    const operands = rest.filter((a) => a !== "-f");
+    if (cmd === "cp") copyFileSync(operands[0]!, operands[1]!);
+    else if (cmd === "chmod") chmodSync(operands[1]!, parseInt(operands[0]!, 8));
+    else if (cmd === "mv") renameSync(operands[0]!, operands[1]!);
+    else if (cmd === "rm") rmSync(operands[0]!, { force: true });
+    else return undefined;
     return ok();
   }
 

@@ -95,5 +95,5 @@ export function isMutating(call: FakeCall): boolean {
   if (a[0] === "minikube") return ["start", "delete", "stop"].includes(a[1]!) || (a[1] === "addons" && a[2] === "enable");
   if (a[0] === "kubectl") return ["apply", "delete", "patch", "create", "label", "annotate"].includes(kubectlVerb!) || (a[1] === "config" && a[2] === "set-context");
   if (a[0] === "sudo") return a[1] !== "-n";
-  return a[0] === "cp";
+  return ["cp", "chmod", "mv", "rm"].includes(a[0]!);
 }
