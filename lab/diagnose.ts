@@ -8,8 +8,11 @@ export interface Diagnosis {
 }
 
 /**
- * Known failure signatures, matched against pod state, events and logs. The facts behind them are
- * in ../shared/reference/minikube.md (s5 storage, s6 amd64 images on Apple Silicon).
+ * Known failure signatures, matched against pod state, events and logs. Sources: amd64 emulation
+ * broken in minikube v1.38.0 and fixed in v1.38.1 by masking systemd-binfmt in kicbase
+ * (kubernetes/minikube#22621); `minikube image load` (https://minikube.sigs.k8s.io/docs/handbook/pushing/);
+ * the storage addons (kubernetes/minikube deploy/addons/storageclass/storageclass.yaml,
+ * pkg/storage/storage_provisioner.go; https://minikube.sigs.k8s.io/docs/handbook/persistent_volumes/).
  */
 function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolean): string[] {
   const causes: string[] = [];

@@ -8,7 +8,7 @@ import { healthyMembers } from "../lab/kube/exec.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 
-/** `minikube status -o json` answers, per ../shared/reference/minikube.md s2. */
+/** `minikube status -o json` answers, per kubernetes/minikube cmd/minikube/cmd/status.go and https://minikube.sigs.k8s.io/docs/commands/status/. */
 function statusRunner(exitCode: number, stdout: string): FakeRunner {
   const runner = new FakeRunner();
   runner.handle(() => ({ exitCode, stdout }));

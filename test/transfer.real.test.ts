@@ -152,7 +152,7 @@ describe.runIf(runnable)("an Ingress with a short read timeout", () => {
   let nginx: Nginx;
   beforeAll(async () => {
     probe = await startProbe();
-    // proxy-read-timeout 1 s: armed once the whole body is forwarded (reference, Annotations).
+    // proxy-read-timeout 1 s: armed once the whole body is forwarded (nginx/nginx src/http/ngx_http_upstream.c, ngx_http_upstream_send_request).
     nginx = await startNginx("lab-annotations", probe.port, 1);
   });
   afterAll(async () => {

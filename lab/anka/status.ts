@@ -1,7 +1,8 @@
 /**
  * Health of the Anka services through their LoadBalancers. Controller GET /api/v1/status and
  * registry GET /registry/status answer {"status":"OK","body":{"status":"Running",…}} (Veertu's
- * controller and registry API docs; ../shared/reference/anka-and-etcd.md s3).
+ * controller and registry API docs: veertuinc/anka-docs anka-build-cloud/working-with-controller-and-API.md
+ * and anka-build-cloud/working-with-registry-and-API.md).
  */
 export interface ServiceHealth {
   readonly ok: boolean;

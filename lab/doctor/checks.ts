@@ -202,7 +202,9 @@ function resourceChecks(ctx: LabContext, info: DockerInfo): CheckResult[] {
         : { name: "cpus", status: "pass", detail: `${cpus} of Docker's ${info.NCPU} CPUs` },
     );
   if (info.MemTotal !== undefined) {
-    // minikube caps the docker driver at Docker's memory minus 48 MB (../shared/reference/minikube.md s8).
+    // minikube's suggested memory for the docker driver stops at Docker's memory minus 48 MB, and an
+    // explicit --memory above Docker's memory is refused (kubernetes/minikube cmd/minikube/cmd/start.go
+    // suggestMemoryAllocation, cmd/minikube/cmd/start_flags.go); the check keeps the 48 MB margin.
     const dockerMb = Math.floor(info.MemTotal / 2 ** 20) - 48;
     const wantMb = memoryMegabytes(ctx.config);
     results.push(

@@ -7,8 +7,9 @@ import { freePort } from "./ports.js";
 import { stopChild } from "./process.js";
 
 /**
- * Debian's nginx configured like ingress-nginx in front of the registry, with the directives from
- * ../shared/reference/ingress-nginx.md "Stock-nginx equivalents for a test harness":
+ * Debian's nginx configured like ingress-nginx in front of the registry, with the directives and
+ * defaults ingress-nginx renders (kubernetes/ingress-nginx rootfs/etc/nginx/template/nginx.tmpl,
+ * internal/ingress/controller/config/config.go NewDefault, docs/user-guide/nginx-configuration/annotations.md):
  * (a) ingress-nginx with no annotations, (b) with the lab's large-transfer annotations. Everything
  * is set explicitly so any nginx version behaves alike. Listens on 127.0.0.1 only.
  */

@@ -11,8 +11,9 @@ const PREFIX = "nginx.ingress.kubernetes.io/";
  * proxy-body-size 0 lifts the 1m body limit that otherwise answers 413; request buffering off
  * streams the body instead of spooling it to the ingress pod's disk first; proxy-buffering off and
  * proxy-max-temp-file-size 0 keep large downloads off that disk too; the timeouts cover a registry
- * that is slow to answer after the last byte. The seed's `client-max-body-size` is deliberately
- * absent: it belongs to F5's nginx.org controller, ingress-nginx ignores it.
+ * that is slow to answer after the last byte. `client-max-body-size`, which Veertu's HA guide listed
+ * until December 2023 (veertuinc/anka-docs commit 2c4d7eda, "anka-build-cloud/High Availability/with-kubernetes.md"),
+ * is deliberately absent: it belongs to F5's nginx.org controller, ingress-nginx ignores it.
  */
 export function largeTransferAnnotations(timeoutSeconds: number): Record<string, string> {
   return {

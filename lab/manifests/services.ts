@@ -6,7 +6,7 @@ import { PROBE } from "./probe.js";
 /**
  * LoadBalancers for the controller and the registry. With the docker driver, `minikube tunnel`
  * forwards each to 127.0.0.1:<port>, so ports at or above 1024 need no sudo
- * (../shared/reference/minikube.md section 3).
+ * (kubernetes/minikube pkg/minikube/tunnel/kic/ssh_tunnel.go, ssh_conn.go).
  */
 export function buildControllerService(config: LabConfig): Service {
   return new Service({

@@ -6,8 +6,10 @@ import { NAMES, labelsFor } from "./names.js";
  * The one claim both registry containers mount. On a one-node minikube the default class
  * `standard` (k8s.io/minikube-hostpath) backs it with one directory,
  * /tmp/hostpath-provisioner/<namespace>/<claim>, and accepts ReadWriteMany unchecked, so both
- * pods really share it. With several nodes that directory is per node: use csi-hostpath-sc
- * (../shared/reference/minikube.md section 5).
+ * pods really share it (kubernetes/minikube deploy/addons/storageclass/storageclass.yaml,
+ * pkg/storage/storage_provisioner.go, cmd/storage-provisioner/main.go). With several nodes that
+ * directory is per node: use csi-hostpath-sc (https://minikube.sigs.k8s.io/docs/tutorials/multi_node/,
+ * https://minikube.sigs.k8s.io/docs/tutorials/volume_snapshots_and_csi/).
  */
 export function buildRegistryVolumeClaim(config: LabConfig): PersistentVolumeClaim {
   return new PersistentVolumeClaim({

@@ -3,11 +3,11 @@ import { sizeToBytes } from "../config/size.js";
 import type { Runner } from "../exec/types.js";
 
 /**
- * minikube facts used here are in ../shared/reference/minikube.md (baseline v1.38.1); section
- * numbers below point there.
+ * minikube facts used here are checked against minikube v1.38.1; each names its source in
+ * kubernetes/minikube (paths at tag v1.38.1) or on https://minikube.sigs.k8s.io/docs/.
  */
 
-/** Exit code of `minikube status` and friends for a profile that does not exist (s2). */
+/** Exit code of `minikube status` and friends for a profile that does not exist (ExGuestNotFound, kubernetes/minikube pkg/minikube/reason/exitcodes.go). */
 export const EXIT_PROFILE_MISSING = 85;
 
 export type ClusterState =
@@ -28,7 +28,8 @@ interface NodeStatus {
 /**
  * Reads `minikube status -p P -o json`: an object for one node, an array for several; exit 0 when
  * running, bits 1/2/4 for host, kubelet/apiserver and kubeconfig trouble, 85 for no profile, and a
- * `null` body with exit 7 when the profile outlived its node (s2).
+ * `null` body with exit 7 when the profile outlived its node (kubernetes/minikube cmd/minikube/cmd/status.go;
+ * exit bits: https://minikube.sigs.k8s.io/docs/commands/status/).
  */
 export async function clusterState(runner: Runner, profile: string): Promise<ClusterState> {
   const result = await runner.run(["minikube", "status", "-p", profile, "-o", "json"], { allowFailure: true, timeoutMs: 60_000 });
@@ -50,7 +51,7 @@ export async function clusterState(runner: Runner, profile: string): Promise<Clu
   };
 }
 
-/** The settings `minikube profile list -o json` reports for a profile (s2). */
+/** The settings `minikube profile list -o json` reports for a profile (kubernetes/minikube cmd/minikube/cmd/config/profile_list.go, pkg/minikube/config/types.go). */
 interface ProfileConfig {
   Driver?: string;
   CPUs?: number;
@@ -70,13 +71,16 @@ export const memoryMegabytes = (config: LabConfig) => Math.floor(sizeToBytes(con
 const diskMegabytes = (config: LabConfig) => Math.floor(sizeToBytes(config.minikube.diskSize) / 2 ** 20);
 const withV = (version: string) => (version.startsWith("v") ? version : `v${version}`);
 
-/** The ingress's host port mapping, passed verbatim to `docker run -p`: 127.0.0.1 keeps it off the LAN (s1). */
+/** The ingress's host port mapping, passed verbatim to `docker run -p`: 127.0.0.1 keeps it off the LAN (kubernetes/minikube cmd/minikube/cmd/start_flags.go --ports; each value becomes `-p` in pkg/minikube/registry/drvs/docker/docker.go). */
 export const ingressPortMapping = (config: LabConfig) => `127.0.0.1:${config.ingress.port}:80`;
 
 /**
  * argv for creating the lab's cluster. Every setting is explicit, because minikube otherwise takes
- * them from MINIKUBE_* variables or `minikube config` (s1); the container runtime is pinned since
- * v1.39 moves the default to containerd, which refuses amd64-only images on Apple Silicon (s6).
+ * them from MINIKUBE_* variables or `minikube config` (viper.SetEnvPrefix in kubernetes/minikube
+ * cmd/minikube/cmd/root.go); the container runtime is pinned since v1.39 moves the default to
+ * containerd (DefaultContainerRuntimeChangeWarning in pkg/minikube/constants/constants.go,
+ * kubernetes/minikube#21973), which refuses amd64-only images on Apple Silicon (containerd filters out
+ * images of another platform, kubernetes-sigs/kind#2864).
  * --keep-context leaves the user's current kube context alone: the lab names its context everywhere.
  */
 export function startArgv(config: LabConfig): string[] {
@@ -87,7 +91,7 @@ export function startArgv(config: LabConfig): string[] {
     config.profile,
     `--driver=${config.minikube.driver}`,
     `--cpus=${config.minikube.cpus}`,
-    // <n>[b|k|m|g], m = MiB (../shared/reference/minikube.md s1).
+    // <n>[b|k|m|g], m = MiB (kubernetes/minikube cmd/minikube/cmd/start_flags.go --memory; pkg/util/utils.go CalculateSizeInMB parses binary units).
     `--memory=${memoryMegabytes(config)}m`,
     `--disk-size=${diskMegabytes(config)}mb`,
     `--kubernetes-version=${withV(config.minikube.kubernetesVersion)}`,
@@ -114,7 +118,7 @@ export function profileDrift(config: LabConfig, actual: ProfileConfig): string[]
   return drift;
 }
 
-/** Whether an addon is enabled, from `minikube addons list -p P -o json` (s2). */
+/** Whether an addon is enabled, from `minikube addons list -p P -o json` (kubernetes/minikube cmd/minikube/cmd/config/addons_list.go). */
 export async function addonEnabled(runner: Runner, profile: string, addon: string): Promise<boolean> {
   const result = await runner.run(["minikube", "addons", "list", "-p", profile, "-o", "json"], { timeoutMs: 60_000 });
   const addons = JSON.parse(result.stdout) as Record<string, { Status?: string }>;

@@ -3,7 +3,8 @@ import type { LabContext } from "../context.js";
 import { notYet, ready, waitFor } from "../wait.js";
 
 /**
- * `minikube tunnel` in the background (../shared/reference/minikube.md s3). It stays in the
+ * `minikube tunnel` in the background (kubernetes/minikube cmd/minikube/cmd/tunnel.go;
+ * https://minikube.sigs.k8s.io/docs/handbook/accessing/). It stays in the
  * foreground, so it is started detached with its pid and log in .lab/; it cleans up only on SIGINT,
  * so that is how it is stopped. With the docker driver each LoadBalancer becomes `ssh -L` on
  * 127.0.0.1 as the user: the lab's LoadBalancer ports are >= 1024, so the tunnel never needs sudo.

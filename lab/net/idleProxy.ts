@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 /**
  * A TCP proxy with an idle cutoff, standing in for a load balancer in front of the registry: an
  * AWS NLB drops a TCP flow after 350 s with no packet either way (configurable 60-6000 s since
- * 2024-09; ../shared/reference/ingress-nginx.md "Load balancers in front"). Any byte in either
+ * 2024-09: https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html,
+ * https://aws.amazon.com/about-aws/whats-new/2024/09/aws-network-load-balancer-tcp-idle-timeout). Any byte in either
  * direction resets the timer; on expiry both sides get a reset, as the NLB's next packet would.
  */
 export interface IdleProxy {

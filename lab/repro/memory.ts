@@ -1,7 +1,7 @@
 /**
  * Memory figures of a container from its cgroup files, as kubelet and cAdvisor see them:
  * working set = usage - inactive_file, floored at 0 (google/cadvisor container/libcontainer/handler.go
- * setMemoryStats; ../shared/reference/ingress-nginx.md "Memory limits and page cache"). cgroup v2
+ * setMemoryStats; kubernetes/kubernetes#43916). cgroup v2
  * keys are `anon`, `file`, `inactive_file` with usage in memory.current
  * (https://docs.kernel.org/admin-guide/cgroup-v2.html, "memory.stat"); cgroup v1 has `total_rss`,
  * `total_cache`, `total_inactive_file` with usage in memory.usage_in_bytes

@@ -140,9 +140,10 @@ export async function pushCheck(
 
 /**
  * A real `anka registry push` to the lab (the documented uploader: `anka registry -r <url> push
- * -t <tag> <vm>`), then the template looked up through the registry's REST API,
- * GET /registry/v2/vm (../shared/reference/anka-and-etcd.md s4-5). The list is cached for up to
- * ANKA_VM_LIST_CACHE_TTL (30 s), so the lookup polls.
+ * -t <tag> <vm>`, veertuinc/anka-docs _partials/anka-virtualization-cli/command-line-reference/registry/push/_index.md),
+ * then the template looked up through the registry's REST API, GET /registry/v2/vm
+ * (veertuinc/anka-docs anka-build-cloud/working-with-registry-and-API.md). The list is cached for up to
+ * ANKA_VM_LIST_CACHE_TTL (30 s; veertuinc/anka-docs anka-build-cloud/configuration-reference.md), so the lookup polls.
  */
 export async function ankaPushCheck(ctx: LabContext, registryUrl: string, options: SmokeOptions): Promise<CheckOutcome> {
   const name = "anka registry push (Anka CLI)";

@@ -5,7 +5,8 @@ import type { Step } from "./step.js";
 /**
  * The minikube profile, started once with every setting explicit. A running profile is never
  * started again (a second `minikube start` is idempotent but slow and re-applies addons); when its
- * settings differ from the config, the step says which and how to recreate (../shared/reference/minikube.md s1).
+ * settings differ from the config, the step says which and how to recreate (an existing profile
+ * keeps its saved config: kubernetes/minikube cmd/minikube/cmd/start_flags.go updateExistingConfigFromFlags).
  */
 export const clusterStep: Step = {
   id: "cluster",

@@ -7,8 +7,10 @@ import type { Step } from "./step.js";
 /**
  * The ingress addon, then its controller Ready. Not the addon's own wait: it waits for Running,
  * not Ready, and selects app.kubernetes.io/name=ingress-nginx, which also matches the admission
- * Jobs' pods that never turn Ready; Ingress creation fails on the admission webhook until the
- * controller is Ready (../shared/reference/minikube.md s4).
+ * Jobs' pods that never turn Ready (kubernetes/minikube pkg/addons/config.go addonPodLabels,
+ * deploy/addons/ingress/ingress-deploy.yaml.tmpl); Ingress creation fails on the admission webhook
+ * until the controller is Ready, hence ingress-nginx's own wait on
+ * app.kubernetes.io/component=controller (kubernetes/ingress-nginx docs/deploy/index.md).
  */
 export const CONTROLLER_SELECTOR = "app.kubernetes.io/component=controller";
 export const INGRESS_NAMESPACE = "ingress-nginx";

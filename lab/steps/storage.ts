@@ -4,7 +4,9 @@ import type { Step } from "./step.js";
 /**
  * The StorageClass behind the shared registry volume. minikube's `standard` (hostpath, one
  * directory per claim on the node) comes from the default-storageclass and storage-provisioner
- * addons; csi-hostpath-sc, for several nodes, from csi-hostpath-driver (../shared/reference/minikube.md s5).
+ * addons (kubernetes/minikube pkg/minikube/assets/addons.go, deploy/addons/storageclass/storageclass.yaml);
+ * csi-hostpath-sc, for several nodes, from csi-hostpath-driver
+ * (https://minikube.sigs.k8s.io/docs/tutorials/volume_snapshots_and_csi/).
  */
 const ADDONS_FOR_CLASS: Record<string, string[]> = {
   standard: ["storage-provisioner", "default-storageclass"],

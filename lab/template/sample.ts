@@ -4,7 +4,8 @@ import { Readable, type Writable } from "node:stream";
 /**
  * A sample VM template in the shape of an Anka template: a config yaml, an nvram file, several
  * `.ank` image layers and a suspend-state file (Anka's registry keeps `images[]`, `state_files[]`
- * and a `config_file` per version: ../shared/reference/anka-and-etcd.md s4). The bytes come from
+ * and a `config_file` per version: GET /registry/v2/vm?id=…, veertuinc/anka-docs
+ * anka-build-cloud/working-with-registry-and-API.md). The bytes come from
  * xoshiro128** seeded by the seed and the file's name: incompressible (no proxy or disk can
  * shrink them), identical for the same seed and size, generated at several GB/s into reused
  * buffers, and never stored on the client; a checksum is known by generating the file again.

@@ -14,7 +14,8 @@ import { captureIo, type CapturedIo } from "./io.js";
  * What minikube tunnel forwards 127.0.0.1:<port> to: the controller's and registry's status
  * endpoints, answering as Veertu documents them (controller GET /api/v1/status, registry GET
  * /registry/status: {"status":"OK","body":{"status":"Running","version":…}};
- * ../shared/reference/anka-and-etcd.md s3). Loopback only.
+ * veertuinc/anka-docs anka-build-cloud/working-with-controller-and-API.md, working-with-registry-and-API.md).
+ * Loopback only.
  */
 export interface AnkaStubs {
   /** Whether the controller answers OK (a test turns it off to play a controller that lost etcd). */

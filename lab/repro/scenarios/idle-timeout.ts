@@ -34,8 +34,8 @@ export const scenario: Scenario = {
   name: "idle-timeout",
   summary: "an NLB-like idle cutoff (350 s, scaled with --idle-seconds) drops a push with a long silent phase; a longer idle timeout fixes it",
   facts: [
-    "AWS NLB TCP idle timeout is 350 s by default, configurable 60-6000 s since 2024-09 (tcp.idle_timeout.seconds); TLS listeners stay at 350 s (../shared/reference/ingress-nginx.md, Load balancers in front)",
-    "Veertu: with an NLB's immutable 350 s, registry push/pull can time out; use an ALB with a longer idle timeout (seed FAQ)",
+    "AWS NLB TCP idle timeout is 350 s by default, configurable 60-6000 s since 2024-09 (tcp.idle_timeout.seconds); TLS listeners stay at 350 s (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html)",
+    "Veertu: with an NLB's immutable 350 s, registry push/pull can time out; use an ALB with a longer idle timeout (https://docs.veertu.com/anka/anka-build-cloud/high-availability/with-kubernetes/, FAQ)",
   ],
   async setup() {
     // The proxy is started per push, below, between this machine and the registry LoadBalancer.

@@ -28,8 +28,8 @@ export const scenario: Scenario = {
   name: "ingress-body-size",
   summary: "an Ingress without proxy-body-size refuses a push with 413; with it, the push passes",
   facts: [
-    "ingress-nginx's proxy-body-size defaults to 1m and becomes client_max_body_size; over it nginx answers 413 before the backend sees a byte (../shared/reference/ingress-nginx.md, Annotations)",
-    "client-max-body-size is not an ingress-nginx annotation and changes nothing (same file)",
+    "ingress-nginx's proxy-body-size defaults to 1m and becomes client_max_body_size; over it nginx answers 413 before the backend sees a byte (kubernetes/ingress-nginx docs/user-guide/nginx-configuration/annotations.md; https://nginx.org/en/docs/http/ngx_http_core_module.html#client_max_body_size)",
+    "client-max-body-size is not an ingress-nginx annotation and changes nothing (it is in neither annotations.md nor configmap.md of kubernetes/ingress-nginx docs/user-guide/nginx-configuration/)",
   ],
   async setup(t) {
     await applyReproIngress(t.ctx, withoutBodySize(t));

@@ -9,7 +9,7 @@ import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../tools.js";
 
 const BUFFERING = "nginx.ingress.kubernetes.io/proxy-request-buffering";
-/** Where ingress-nginx spools request bodies: /tmp/nginx/client-body in the controller container (reference, Annotations). */
+/** Where ingress-nginx spools request bodies: /tmp/nginx/client-body in the controller container (client_body_temp_path in kubernetes/ingress-nginx rootfs/etc/nginx/template/nginx.tmpl). */
 const CLIENT_BODY_DIR = "/tmp/nginx/client-body";
 /** A stall after 100% longer than this, or a spool of at least half the largest file, counts as the symptom. */
 const STALL_SECONDS = 2;
@@ -60,7 +60,7 @@ export const scenario: Scenario = {
   name: "ingress-request-buffering",
   summary: "with request buffering on, the ingress spools the whole push to its disk first; off, it streams",
   facts: [
-    "proxy-request-buffering defaults to on: nginx reads the whole body, spooling past 8 KiB to /tmp/nginx/client-body, then replays it; the client sees 100% and waits (../shared/reference/ingress-nginx.md, Annotations)",
+    "proxy-request-buffering defaults to on: nginx reads the whole body, spooling past 8 KiB to /tmp/nginx/client-body, then replays it; the client sees 100% and waits (kubernetes/ingress-nginx docs/user-guide/nginx-configuration/annotations.md, rootfs/etc/nginx/template/nginx.tmpl)",
     "Veertu lists it as cause #1 of 'connection aborted' right after 100% in anka registry push (veertuinc/anka-docs, anka-registry-push-connection-aborted-100.md)",
   ],
   async setup(t) {

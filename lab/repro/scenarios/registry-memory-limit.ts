@@ -99,7 +99,7 @@ export const scenario: Scenario = {
   facts: [
     "kubelet counts active page cache in the working set (usage - inactive_file), so file I/O inflates it (kubernetes/kubernetes#43916; google/cadvisor setMemoryStats)",
     "page cache is charged to the cgroup that caused it (docs.kernel.org cgroup-v2, Memory Ownership)",
-    "Veertu: put no memory limit on the registry; it restarts or is rescheduled mid-transfer (seed FAQ)",
+    "Veertu: put no memory limit on the registry; it restarts or is rescheduled mid-transfer (https://docs.veertu.com/anka/anka-build-cloud/high-availability/with-kubernetes/, FAQ)",
   ],
   async setup(t) {
     await setLimit(t, t.options.memoryLimit);

@@ -20,7 +20,7 @@ export const scenario: Scenario = {
   name: "registry-rescheduled",
   summary: "delete the registry pod in the middle of a push: the client sees it, nothing partial is committed, the retry lands on the surviving replica",
   facts: [
-    "a registry hitting its limits may be rescheduled mid-transfer (seed FAQ); both replicas share one volume, so the other can take the retry",
+    "a registry hitting its limits may be rescheduled mid-transfer (https://docs.veertu.com/anka/anka-build-cloud/high-availability/with-kubernetes/, FAQ); both replicas share one volume, so the other can take the retry",
     "the probe commits a file only by atomic rename after size and sha256 match; a broken body leaves only a temp file in .partial/",
   ],
   async setup(t) {
