@@ -166,7 +166,11 @@ async function push(env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Outcome 
 }
 
 async function listen(handler: RequestListener, tls?: { key: string; cert: string }): Promise<{ server: Server; port: number }> {
-  const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  // Each server is a probe that misbehaves on PUT: its health answers as the probe's does, so
+  // lab:push's check of --to (GET <prefix>/healthz first) lets the push reach the misbehaviour.
+  const withHealth: RequestListener = (req, res) =>
+    req.method === "GET" && req.url === "/anka-lab-probe/healthz" ? res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "OK", body: { pod: "misbehaving-probe" } })) : handler(req, res);
+  const server = tls ? createHttpsServer(tls, withHealth) : createHttpServer(withHealth);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
@@ -634,7 +638,8 @@ describe("lab:push against servers that misbehave", () => {
     {
       name: "https:// with a self-signed certificate and no --cacert",
       code: 1,
-      message: /^anka-lab-sample-1-1048576\.yaml: TLS: 127\.0\.0\.1:\d+ has a certificate this machine does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --cacert FILE with the CA that signed it, or --insecure/,
+      // Found by lab:push's health check of --to, before any file.
+      message: /^TLS: 127\.0\.0\.1:\d+ has a certificate this machine does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --cacert FILE with the CA that signed it, or --insecure/,
       run: async () => push({}, "--to", url(await start(honest, cert), "https"), "--size", "1Mi"),
     },
     { name: "https:// with --cacert", code: 0, message: /^$/, succeeds: true, run: async () => push({}, "--to", url(await start(honest, cert), "https"), "--size", "1Mi", "--cacert", cert.file) },
@@ -642,7 +647,8 @@ describe("lab:push against servers that misbehave", () => {
     {
       name: "https:// to a plain http port",
       code: 1,
-      message: /: TLS handshake with 127\.0\.0\.1:\d+ failed \((EPROTO|ERR_SSL_WRONG_VERSION_NUMBER)\): is it a plain http:\/\/ port\? then use http:\/\/$/,
+      // lab:push asks the probe's health first, so the handshake fails there, before any file.
+      message: /^TLS handshake with 127\.0\.0\.1:\d+ failed \((EPROTO|ERR_SSL_WRONG_VERSION_NUMBER)\): is it a plain http:\/\/ port\? then use http:\/\/$/,
       run: async () => push({}, "--to", url(await start(honest), "https"), "--size", "1Mi"),
     },
     { name: "--cacert on an http:// URL", code: 2, message: /^--cacert and --insecure apply to https:\/\/ URLs only; --to http:\/\/127\.0\.0\.1:9 is plain http$/, run: () => push({}, "--to", "http://127.0.0.1:9", "--cacert", "/nonexistent") },

@@ -220,7 +220,12 @@ describe.skipIf(!available)("lab:up", () => {
   it("prints the plan with --dry-run and changes nothing", async () => {
     expect(await up("--dry-run")).toBe(0);
     expect(mutations()).toEqual([]);
-    const plan = lab.io.stdout.join("\n").replaceAll(lab.stateDir, "<state>").replaceAll(lab.hostsFile, "<hosts>").replaceAll(namespace, "<namespace>");
+    const plan = lab.io.stdout
+      .join("\n")
+      .replaceAll(lab.stateDir, "<state>")
+      .replaceAll(lab.hostsFile, "<hosts>")
+      .replaceAll(dirname(lab.hostsFile), "<dir>")
+      .replaceAll(namespace, "<namespace>");
     expect(plan).toMatchInlineSnapshot(`
       "Plan (--dry-run; nothing was changed):
         1. minikube start -p anka-lab --driver=docker --cpus=4 --memory=6144m --disk-size=40960mb --kubernetes-version=v1.35.1 --container-runtime=docker --ports=127.0.0.1:8080:80 --keep-context
@@ -233,8 +238,9 @@ describe.skipIf(!available)("lab:up", () => {
         8. wait for 2 build-cloud pods Ready
         9. wait for LoadBalancer addresses for the controller and registry
         10. wait for the controller and registry status endpoints through their LoadBalancers
-        11. with --hosts or a yes at the prompt: sudo cp <hosts> <state>/hosts.backup
-        12. with --hosts or a yes at the prompt: sudo cp <state>/hosts.next <hosts>"
+        11. with --hosts or a yes at the prompt: sudo cp <state>/hosts.next <dir>/.hosts.anka-lab-next
+        12. with --hosts or a yes at the prompt: sudo chmod 644 <dir>/.hosts.anka-lab-next
+        13. with --hosts or a yes at the prompt: sudo mv -f <dir>/.hosts.anka-lab-next <hosts>"
     `);
   });
 

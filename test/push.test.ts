@@ -30,8 +30,8 @@ describe("lab:push", () => {
   it.each([
     [["--size", "1Gi"], "anka-lab: --to URL is required, e.g. --to http://127.0.0.1:8087"],
     [["--to", "127.0.0.1:8087"], "anka-lab: --to 127.0.0.1:8087: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
-    [["--to", "ftp://127.0.0.1:8087"], "anka-lab: --to ftp://127.0.0.1:8087: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)"],
-    [["--to", "https://127.0.0.1:8087"], "anka-lab: --to https://127.0.0.1:8087: only http:// URLs are supported (the lab's probe port and Ingress speak plain HTTP)"],
+    [["--to", "ftp://127.0.0.1:8087"], "anka-lab: --to ftp://127.0.0.1:8087: only http:// and https:// URLs are supported"],
+    [["--to", "http://127.0.0.1:8087", "--insecure"], "anka-lab: --cacert and --insecure apply to https:// URLs only; --to http://127.0.0.1:8087 is plain http"],
     [["--to", "not a url"], "anka-lab: --to not a url: not a URL; use http://HOST:PORT, e.g. http://127.0.0.1:8087"],
     [["--to", "http://127.0.0.1:1", "--size", "12"], "anka-lab: --size 12: use a size of at least 1Mi, e.g. 4Gi or 512Mi"],
     [["--to", "http://127.0.0.1:1", "--seed", "x"], "anka-lab: --seed x: use a whole number, e.g. --seed 7"],
