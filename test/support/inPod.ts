@@ -34,6 +34,8 @@ export class InPodCommands {
   spoolKiB = 0;
   /** Log lines `kubectl logs` prints for any container. */
   log = "";
+  /** Members (etcd-N) whose health check fails although their pod runs, as a hung etcd process's would. */
+  readonly unhealthy = new Set<string>();
   /** Each namespace's etcd membership, by member name (etcd-N). */
   private readonly members = new Map<string, Map<string, { id: string; peerUrl: string; started: boolean }>>();
   private nextMemberId = 0x8e9e05c52164694dn;
@@ -91,7 +93,8 @@ export class InPodCommands {
     const [, verb, key, value] = command;
     const json = command.includes("-w") && command[command.indexOf("-w") + 1] === "json";
     if (verb === "endpoint" && key === "health") {
-      const { members, ready } = await this.membership(namespace);
+      const { members, ready: running } = await this.membership(namespace);
+      const ready = new Set([...running].filter((url) => !this.unhealthy.has(nameOf(url))));
       const urls = [...members.entries()].filter(([, m]) => m.started).map(([, m]) => m.peerUrl.replace(/:2380$/, ":2379"));
       if (json) return { stdout: JSON.stringify(urls.map((url, i) => ({ endpoint: url, health: ready.has(url), took: `2.31${i}ms` }))) + "\n", exitCode: urls.every((u) => ready.has(u)) ? 0 : 1 };
       return { stdout: urls.filter((u) => ready.has(u)).map((url, i) => `${url} is healthy: successfully committed proposal: took = 2.31${i}ms`).join("\n") + "\n" };

@@ -6,26 +6,24 @@ import { describe, expect, it } from "vitest";
 import { LabContext } from "../lab/context.js";
 import { StateStore } from "../lab/state.js";
 import { ingressTlsStep } from "../lab/steps/tls.js";
+import { loadConfig } from "../lab/config/load.js";
+import { CONTEXT } from "./cluster/controlPlane.js";
+import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
 import { craftedConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 
-/** openssl runs for real; kubectl is scripted (create secret --dry-run=client answers as kubectl prints it). */
-function lab() {
-  const runner = new FakeRunner();
+/** openssl and kubectl run for real, kubectl against the control-plane tier's API server. */
+function lab(namespace: string) {
+  const runner = contextRunner(inPodCommands(controlPlane()));
   runner.handle((argv) => {
     if (argv[0] !== "openssl") return undefined;
     execFileSync(argv[0], argv.slice(1), { stdio: "ignore" });
     return {};
   });
-  runner.handle((argv) => {
-    if (argv[3] !== "create") return undefined;
-    const file = (flag: string) => readFileSync(argv.find((a) => a.startsWith(flag))!.split("=")[1]!).toString("base64");
-    return { stdout: JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: argv[6], namespace: argv[8] }, type: "kubernetes.io/tls", data: { "tls.crt": file("--cert="), "tls.key": file("--key=") } }) };
-  });
-  runner.handle((argv) => (argv[3] === "apply" ? { stdout: "secret/anka-lab-tls serverside-applied\n" } : undefined));
   const dir = mkdtempSync(join(tmpdir(), "anka-lab-tls-"));
-  const ctx = new LabContext(craftedConfig((c) => (c.ingress.tls = true)), runner, new StateStore(dir), {
+  const { config } = loadConfig({ env: { ANKA_LAB_NAMESPACE: namespace }, flags: { context: CONTEXT, "ingress.tls": "true" } });
+  const ctx = new LabContext(config, runner, new StateStore(dir), {
     dryRun: false,
     waits: { timeoutMs: 1000, intervalMs: 10 },
     signal: new AbortController().signal,
@@ -44,14 +42,23 @@ const report = () => {
 
 const runnable = hasBinary("openssl");
 if (!runnable) skipReason("Ingress TLS certificate", "openssl", "install openssl");
+const available = controlPlaneAvailable("test/tls.cluster.test.ts");
+const controlPlane = available
+  ? useControlPlane()
+  : () => {
+      throw new Error("no control plane");
+    };
 
-describe.runIf(runnable)("Ingress TLS option", () => {
+describe.runIf(runnable && available)("Ingress TLS option", () => {
   it("is off by default", () => {
     expect(ingressTlsStep.enabled!(new LabContext(craftedConfig(() => {}), new FakeRunner(), new StateStore(tmpdir()), {} as never))).toBe(false);
   });
 
   it("makes a CA and a certificate for both hosts that the CA verifies, and applies them as a labelled TLS Secret", async () => {
-    const { runner, ctx, dir } = lab();
+    testKubeconfig(controlPlane());
+    const namespace = uniqueNamespace();
+    execFileSync("kubectl", ["--context", CONTEXT, "create", "namespace", namespace], { stdio: "ignore" });
+    const { runner, ctx, dir } = lab(namespace);
     const r = report();
     await ingressTlsStep.run(ctx, r);
     const tls = join(dir, "tls");
@@ -59,9 +66,8 @@ describe.runIf(runnable)("Ingress TLS option", () => {
     const text = execFileSync("openssl", ["x509", "-in", join(tls, "tls.crt"), "-noout", "-text"], { encoding: "utf8" });
     expect(text).toMatch(/DNS:anka\.registry, DNS:anka\.controller/);
     expect(text).toMatch(/TLS Web Server Authentication/);
-    const apply = runner.calls.find((c) => c.argv[3] === "apply")!;
-    const secret = JSON.parse(apply.options!.input!);
-    expect(secret).toMatchObject({ kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "anka-lab-tls", namespace: "anka", labels: { "app.kubernetes.io/part-of": "anka-lab" } } });
+    const secret = JSON.parse(execFileSync("kubectl", ["--context", CONTEXT, "get", "secret", "anka-lab-tls", "-n", namespace, "-o", "json"], { encoding: "utf8" }));
+    expect(secret).toMatchObject({ kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "anka-lab-tls", namespace, labels: { "app.kubernetes.io/part-of": "anka-lab" } } });
     expect(Buffer.from(secret.data["tls.crt"], "base64").toString()).toBe(readFileSync(join(tls, "tls.crt"), "utf8"));
     expect(r.lines.at(-1)).toMatch(/^made .*tls\.crt for anka\.registry, anka\.controller/);
 
