@@ -9,6 +9,7 @@ import { StateStore } from "../lab/state.js";
 import { applyStep } from "../lab/steps/apply.js";
 import { etcdMembersStep } from "../lab/steps/etcdMembers.js";
 import { etcdQuorumStep } from "../lab/steps/waits.js";
+import { notYet, ready, waitFor } from "../lab/wait.js";
 import { CONTEXT } from "./cluster/controlPlane.js";
 import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import type { FakeRunner } from "./support/fakeRunner.js";
@@ -113,6 +114,15 @@ describe.skipIf(!available)("etcd membership step of lab:up (control-plane tier)
       a.startsWith("--initial-cluster=") ? `--initial-cluster=etcd-0=http://etcd-0.etcd-headless.${namespace}.svc.cluster.local:2380` : a.startsWith("--initial-cluster-state=") ? "--initial-cluster-state=new" : a,
     );
     kubectl("patch", "statefulset", "etcd", "-n", namespace, "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/template/spec/containers/0/args", value: args }]));
+    // A new template rolls the pods one by one; the old lab's state is the one after the rollout.
+    await waitFor(
+      "the StatefulSet's rollout",
+      async () => {
+        const s = JSON.parse(kubectl("get", "statefulset", "etcd", "-n", namespace, "-o", "json")).status;
+        return s.currentRevision === s.updateRevision && s.readyReplicas === 3 && s.updatedReplicas === 3 ? ready(true) : notYet(JSON.stringify(s));
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     const error = (await etcdMembersStep.run(context(5), report()).catch((e: Error) => e)) as Error;
     expect(error.message).toMatch(/^refusing to change etcd from 3 to 5 members: the running StatefulSet predates the etcd-bootstrap ConfigMap.*--set etcd\.replicas=3 once/);
     // With nothing to change it is no obstacle.
