@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "yaml";
 import type { LabConfig } from "./config/schema.js";
@@ -54,20 +54,35 @@ function generatedFilesIn(dir: string): string[] {
   );
 }
 
-/** Writes a render to dir: each file atomically, and removes generated files it no longer renders. */
+/**
+ * Writes a render to dir as one change: the whole folder is written beside it, then swapped in by
+ * renames, so a full disk or a crash never leaves it half old and half new (a crash between the two
+ * renames leaves the old folder as <dir>.old-… beside the new one). Files in dir that a render did
+ * not write are carried over; generated files the render no longer holds are dropped.
+ */
 export function writeManifests(dir: string, rendered: Rendered): { written: string[]; removed: string[] } {
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  for (const [name, content] of rendered.files) {
-    const target = join(dir, name);
-    if (existsSync(target) && readFileSync(target, "utf8") === content) continue;
-    const temp = `${target}.tmp-${process.pid}`;
-    writeFileSync(temp, content);
-    renameSync(temp, target);
-    written.push(name);
-  }
+  const written = [...rendered.files].filter(([name, content]) => !existsSync(join(dir, name)) || readFileSync(join(dir, name), "utf8") !== content).map(([name]) => name);
   const removed = generatedFilesIn(dir).filter((name) => !rendered.files.has(name));
-  for (const name of removed) rmSync(join(dir, name));
+  if (written.length === 0 && removed.length === 0) return { written, removed };
+  const target = resolve(dir);
+  mkdirSync(dirname(target), { recursive: true });
+  const staged = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+  const old = `${staged}.old`;
+  try {
+    if (existsSync(target))
+      for (const name of readdirSync(target))
+        if (!rendered.files.has(name) && !removed.includes(name)) cpSync(join(target, name), join(staged, name), { recursive: true });
+    for (const [name, content] of rendered.files) writeFileSync(join(staged, name), content);
+    // Node has no rename(2) with RENAME_EXCHANGE, so the swap is two renames.
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(staged, target);
+  } catch (error) {
+    if (!existsSync(target) && existsSync(old)) renameSync(old, target);
+    rmSync(staged, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`could not write the manifests to ${dir} (${code}); it is unchanged. Free some space or fix its permissions, or give --out another folder`);
+  }
+  rmSync(old, { recursive: true, force: true });
   return { written, removed };
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -122,4 +123,31 @@ describe("sizes", () => {
     ["4096", 4096],
   ])("parses %s", (text, bytes) => expect(parseSize(text)).toBe(bytes));
   it.each(["", "1.5Gi", "Gi", "-1Gi", "10GB", "1gi"])("rejects %j", (text) => expect(parseSize(text)).toBeUndefined());
+});
+
+describe("bad config values, each refused in one line that names the key, the rule and where it was set", () => {
+  const fifo = join(mkdtempSync(join(tmpdir(), "anka-lab-fifo-")), "config.fifo");
+  execFileSync("mkfifo", [fifo]);
+  it.each([
+    ["a hex count from the environment", { env: { ANKA_LAB_ETCD_REPLICAS: "0x5" } }, /^etcd\.replicas = "0x5": must be a whole number in decimal digits.*\(set by ANKA_LAB_ETCD_REPLICAS\)$/],
+    ["an exponent", { env: { ANKA_LAB_BUILD_CLOUD_REPLICAS: "8.1e3" } }, /^buildCloud\.replicas = "8\.1e3": must be a whole number in decimal digits/],
+    ["an empty count", { env: { ANKA_LAB_ETCD_REPLICAS: "" } }, /^etcd\.replicas = "": must be a whole number in decimal digits/],
+    ["a count no lab can hold", { flags: { "etcd.replicas": "999999999" } }, /^etcd\.replicas = "999999999": must be 3, 5 or 7/],
+    ["too many build-cloud pods", { flags: { "buildCloud.replicas": "100000" } }, /^buildCloud\.replicas = "100000": must be at most 10/],
+    ["a zero size", { flags: { "registry.storageSize": "0" } }, /^registry\.storageSize = "0": must be more than 0/],
+    ["a size over 16Ti", { flags: { "registry.storageSize": "17Ti" } }, /^registry\.storageSize = "17Ti": must be at most 16Ti/],
+    ["a StorageClass with shell in it", { flags: { "registry.storageClass": "a;b $(id)" } }, /^registry\.storageClass = "a;b \$\(id\)": must be a StorageClass name/],
+    ["an empty state folder", { env: { ANKA_LAB_STATE_DIR: "" } }, /^environment: ANKA_LAB_STATE_DIR is empty: unset it to use the default, or name a path$/],
+    ["a folder as --config", { file: tmpdir() }, /is not a regular file: give a YAML file/],
+    ["/dev/zero as --config", { file: "/dev/zero" }, /^config file \/dev\/zero is not a regular file/],
+    ["a FIFO as --config (it would block forever)", { file: fifo }, /config\.fifo is not a regular file/],
+  ] as const)("%s", (_, options, message) => {
+    const problems = problemsOf(() => loadConfig({ cwd: dirWith(), env: {}, ...(options as object) }));
+    expect(problems).toEqual([expect.stringMatching(message)]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf(() => loadConfig({ cwd: dirWith(), env: { ANKA_LAB_ETCD_REPLICAS: "4" }, flags: { "registry.storageSize": "0", "controller.port": "0x50" } }));
+    expect(problems).toHaveLength(3);
+  });
 });

@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCommand, type Io } from "../lab/cli/command.js";
 import { captureIo } from "./support/io.js";
+import { hasBinary, skipReason } from "./support/binaries.js";
 import { renderCommand, renderSpec } from "../lab/commands/render.js";
 
 
@@ -44,5 +46,37 @@ describe("lab:render", () => {
     expect(limited.stderr[0]).toBe("anka-lab: refusing to render the lab:");
     expect(limited.stderr[1]).toMatch(/registry container has memory limit 2Gi/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+// A full disk mid-render, for real: the folder sits on a tiny tmpfs in a private mount namespace.
+const canMount = process.platform === "linux" && process.getuid?.() === 0 && hasBinary("unshare");
+if (!canMount) skipReason("lab:render on a full disk", "root with unshare (util-linux)", "run as root on Linux");
+
+describe.runIf(canMount)("lab:render on a full disk", () => {
+  it("leaves the folder wholly old, says so in one line, and leaves no temp files", () => {
+    const root = join(import.meta.dirname, "..");
+    const mnt = mkdtempSync(join(tmpdir(), "anka-lab-full-"));
+    const files = readdirSync(join(root, "manifests"));
+    const total = files.reduce((n, f) => n + statSync(join(root, "manifests", f)).size, 0);
+    // Room for the current files (in 4 KiB pages) and a little more, not for a second copy.
+    const size = files.reduce((n, f) => n + Math.ceil(statSync(join(root, "manifests", f)).size / 4096) * 4096, 0) + 8192;
+    expect(total).toBeGreaterThan(8192);
+    const script = [
+      'mount -t tmpfs -o size="$1" tmpfs "$2"',
+      'mkdir "$2/m" && cp "$3"/manifests/* "$2/m"/',
+      '"$4" --import tsx "$3"/scripts/render.ts --set namespace=other --out "$2/m" 2>"$2.err"; echo "exit $?"',
+      'cat "$2.err"',
+      'for f in "$2"/m/*.yaml; do printf "%s %s\\n" "$(basename "$f")" "$(grep -c "namespace: other" "$f")"; done',
+      'ls -A "$2" | grep -vc "^m$" || true',
+    ].join("\n");
+    const out = execFileSync("unshare", ["-m", "sh", "-c", script, "sh", String(size), mnt, root, process.execPath], { encoding: "utf8", cwd: root });
+    const [exit, err, ...rest] = out.trim().split("\n");
+    expect(exit).toBe("exit 1");
+    expect(err).toMatch(/^anka-lab: could not write the manifests to .* \(ENOSPC\); it is unchanged\. Free some space/);
+    const counts = rest.slice(0, -1);
+    expect(counts.length).toBe(files.length);
+    expect(counts.every((line) => line.endsWith(" 0"))).toBe(true);
+    expect(rest.at(-1)).toBe("0");
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_KEYS, LabConfigSchema, envVarFor, type LabConfig } from "./schema.js";
 
@@ -103,11 +103,17 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       problems.push(`config file ${file} does not exist: create it or drop --config`);
     } else {
       let parsed: unknown;
-      try {
-        parsed = parseYaml(readFileSync(file, "utf8"));
-      } catch (error) {
-        problems.push(`${file} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
-      }
+      // Only a regular file of a sane size is read: a FIFO would block forever and /dev/zero
+      // would fill memory before YAML could say anything.
+      const stat = statSync(file);
+      if (!stat.isFile()) problems.push(`config file ${file} is not a regular file: give a YAML file such as lab.config.yaml`);
+      else if (stat.size > MAX_CONFIG_BYTES) problems.push(`config file ${file} is ${stat.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a lab config: give the lab's YAML file`);
+      else
+        try {
+          parsed = parseYaml(readFileSync(file, "utf8"));
+        } catch (error) {
+          problems.push(`${file} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+        }
       if (parsed !== undefined && parsed !== null) {
         const fromFile = new Map<string, unknown>();
         flatten(parsed, "", fromFile, problems, file);
@@ -126,6 +132,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (key === undefined) {
       // Variables that steer the tool itself rather than the topology.
       if (!TOOL_VARIABLES.has(name)) problems.push(`environment: unknown variable ${name}; see README 'Configuration' for the names`);
+      else if (value.trim() === "" && (name === "ANKA_LAB_STATE_DIR" || name === "ANKA_LAB_HOSTS_FILE"))
+        problems.push(`environment: ${name} is empty: unset it to use the default, or name a path`);
       continue;
     }
     values.set(key, value);
@@ -156,6 +164,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return { config: result.data!, sources, file };
 }
+
+/** A lab config is a page of YAML; anything larger is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Variables read by the tool itself, not config keys. */
 export const TOOL_VARIABLES = new Set(["ANKA_LAB_STATE_DIR", "ANKA_LAB_HOSTS_FILE", "ANKA_LAB_FROM_SOURCE", "ANKA_LAB_REAL_MINIKUBE", "ANKA_LAB_PROBE_TOKEN"]);

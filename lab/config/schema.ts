@@ -10,17 +10,32 @@ const hostname = z
   .string()
   .max(253, "must be at most 253 characters")
   .regex(DNS1123_SUBDOMAIN, "must be a DNS-1123 hostname such as anka.registry");
-const size = z.string().refine((v) => parseSize(v) !== undefined, `must be a size: ${SIZE_HINT}`);
-const port = z.coerce
-  .number()
-  .int("must be a whole number")
-  .min(1, "must be a port from 1 to 65535")
-  .max(65535, "must be a port from 1 to 65535");
+/** The largest size any lab setting may name: more than a laptop's disk, and far inside a safe integer. */
+export const MAX_SIZE_BYTES = 16 * 2 ** 40;
+const size = z
+  .string()
+  .refine((v) => parseSize(v) !== undefined, `must be a size: ${SIZE_HINT}`)
+  .refine((v) => (parseSize(v) ?? 1) > 0, "must be more than 0, e.g. 1Gi")
+  .refine((v) => (parseSize(v) ?? 0) <= MAX_SIZE_BYTES, "must be at most 16Ti, more than a lab can hold");
+/**
+ * Whole numbers from the environment, a file or --set, in decimal only: Number() would also take
+ * "0x5", "8.1e3" and "" (as 5, 8100 and 0), which nobody means in a lab config.
+ */
+const decimal = z.preprocess(
+  (v) => (typeof v === "string" ? (/^\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : v) : v),
+  z.number({ error: "must be a whole number in decimal digits, e.g. 3" }).int("must be a whole number"),
+);
+const port = decimal.pipe(z.number().min(1, "must be a port from 1 to 65535").max(65535, "must be a port from 1 to 65535"));
 const image = z
   .string()
   .refine(isPinnedImage, "must be an image reference with a tag or digest, e.g. quay.io/coreos/etcd:v3.5.33");
+/** A StorageClass is named like any object: a DNS-1123 subdomain (kubernetes.io/docs/concepts/overview/working-with-objects/names/). */
+const storageClassName = z
+  .string()
+  .max(253, "must be at most 253 characters")
+  .regex(DNS1123_SUBDOMAIN, "must be a StorageClass name: lower-case letters, digits, '-' and '.', e.g. standard");
 const cpu = z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, "must be a CPU quantity such as 250m or 1");
-const count = z.coerce.number().int("must be a whole number");
+const count = decimal;
 // z.coerce.boolean() turns the string "false" into true, so env and flag text is mapped by hand.
 const bool = z.preprocess(
   (v) => (v === "true" ? true : v === "false" ? false : v),
@@ -39,7 +54,7 @@ export const LabConfigSchema = z.strictObject({
     // Only docker: the lab's no-sudo exposure (LoadBalancers via an ssh tunnel on 127.0.0.1, the
     // ingress via --ports) exists only with the docker driver (kubernetes/minikube pkg/minikube/tunnel/kic/ssh_tunnel.go; README 'How lab:up exposes the lab').
     driver: z.enum(["docker"], { error: "must be docker: the lab's tunnel and ingress exposure need minikube's docker driver (README 'How lab:up exposes the lab')" }),
-    cpus: count.min(2, "must be at least 2 (minikube's minimum)"),
+    cpus: count.pipe(z.number().min(2, "must be at least 2 (minikube's minimum)").max(64, "must be at most 64")),
     memory: size,
     diskSize: size,
     kubernetesVersion: z.string().regex(/^v?\d+\.\d+(\.\d+)?$/, "must be a Kubernetes version such as v1.35.1"),
@@ -49,20 +64,21 @@ export const LabConfigSchema = z.strictObject({
     image,
     // Odd (an even count adds a member without adding fault tolerance) and at most 7: etcd's FAQ
     // advises against clusters larger than seven members (https://etcd.io/docs/v3.5/faq/).
-    replicas: count.refine((n) => n >= 3 && n <= 7 && n % 2 === 1, "must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises"),
+    replicas: count.pipe(z.number()).refine((n) => n >= 3 && n <= 7 && n % 2 === 1, "must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises"),
     // etcd keeps 5 WAL segments of 64 MB and needs room for a defrag copy of its db, so the
     // backend quota (lab/manifests/etcd.ts etcdQuotaBytes) is only sensible from about half a GiB.
     storageSize: size.refine((v) => (parseSize(v) ?? 0) >= 512 * 2 ** 20, "must be at least 512Mi: etcd keeps 320 MB of WAL and needs room to defragment"),
     autoCompactionRetention: z
       .string()
       .regex(/^\d+(ms|s|m|h)$/, "must be a duration such as 10m or 1h (etcd --auto-compaction-retention in periodic mode)"),
-    storageClass: z.string().min(1).optional(),
+    storageClass: storageClassName.optional(),
     clientServiceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]),
     cpuRequest: cpu,
     memoryRequest: size,
   }),
   buildCloud: z.strictObject({
-    replicas: count.min(1, "must be at least 1"),
+    // Two show the HA claims; a laptop's minikube holds a few more at most.
+    replicas: count.pipe(z.number().min(1, "must be at least 1").max(10, "must be at most 10 (a lab on one machine)")),
   }),
   controller: z.strictObject({
     image,
@@ -77,7 +93,7 @@ export const LabConfigSchema = z.strictObject({
     port,
     hostname,
     storageSize: size,
-    storageClass: z.string().min(1),
+    storageClass: storageClassName,
     accessMode: z.enum(["ReadWriteMany", "ReadWriteOnce"]),
     cpuRequest: cpu,
     memoryRequest: size,
@@ -91,8 +107,8 @@ export const LabConfigSchema = z.strictObject({
   }),
   ingress: z.strictObject({
     className: z.string().min(1),
-    port: port.min(1024, "must be 1024 or higher, so no sudo is needed to publish it"),
-    timeoutSeconds: count.min(60, "must be at least 60 seconds").max(86400, "must be at most 86400 seconds (a day)"),
+    port: decimal.pipe(z.number().min(1024, "must be 1024 or higher, so no sudo is needed to publish it").max(65535, "must be a port from 1 to 65535")),
+    timeoutSeconds: count.pipe(z.number().min(60, "must be at least 60 seconds").max(86400, "must be at most 86400 seconds (a day)")),
     largeTransferAnnotations: bool,
     tls: bool,
   }),
