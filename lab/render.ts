@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "yaml";
@@ -48,7 +48,7 @@ export function renderManifests(config: LabConfig): Rendered {
 
 /** Files in dir that a previous render wrote (they carry the header); others are left alone. */
 function generatedFilesIn(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
   return readdirSync(dir).filter(
     (name) => name.endsWith(".yaml") && readFileSync(join(dir, name), "utf8").startsWith(GENERATED_HEADER),
   );
@@ -65,10 +65,12 @@ export function writeManifests(dir: string, rendered: Rendered): { written: stri
   const removed = generatedFilesIn(dir).filter((name) => !rendered.files.has(name));
   if (written.length === 0 && removed.length === 0) return { written, removed };
   const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const staged = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
-  const old = `${staged}.old`;
+  let staged = "";
+  let old = "";
   try {
+    mkdirSync(dirname(target), { recursive: true });
+    staged = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
+    old = `${staged}.old`;
     if (existsSync(target))
       for (const name of readdirSync(target))
         if (!rendered.files.has(name) && !removed.includes(name)) cpSync(join(target, name), join(staged, name), { recursive: true });
@@ -77,8 +79,8 @@ export function writeManifests(dir: string, rendered: Rendered): { written: stri
     if (existsSync(target)) renameSync(target, old);
     renameSync(staged, target);
   } catch (error) {
-    if (!existsSync(target) && existsSync(old)) renameSync(old, target);
-    rmSync(staged, { recursive: true, force: true });
+    if (old && !existsSync(target) && existsSync(old)) renameSync(old, target);
+    if (staged) rmSync(staged, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new Error(`could not write the manifests to ${dir} (${code}); it is unchanged. Free some space or fix its permissions, or give --out another folder`);
   }

@@ -266,3 +266,27 @@ it("turns models into plain JSON", () => {
   expect(Object.getPrototypeOf(object)).toBe(Object.prototype);
   expect(object).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: expect.objectContaining({ name: "anka" }) });
 });
+
+describe("the lab-only probe container", () => {
+  const deployment = () => renderedObjects().find((o) => o.kind === "Deployment") as any;
+  it("runs as the image's unprivileged user, with a read-only root and no privilege escalation", () => {
+    const probe = deployment().spec.template.spec.containers.find((c: any) => c.name === "probe");
+    expect(probe.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+  it("stays out of the pod's readiness, so the controller's and registry's Services never wait on it", () => {
+    const probe = deployment().spec.template.spec.containers.find((c: any) => c.name === "probe");
+    expect(probe.readinessProbe).toBeUndefined();
+  });
+  it("gets its folder on the root-owned shared volume from a one-shot chown with CAP_CHOWN only", () => {
+    const [init] = deployment().spec.template.spec.initContainers;
+    expect(init.command).toEqual(["sh", "-c", 'mkdir -p "$1" && chown -R "$2:$2" "$1"', "sh", "/mnt/vol/anka-lab-probe", "1000"]);
+    expect(init.securityContext.capabilities).toEqual({ drop: ["ALL"], add: ["CHOWN"] });
+  });
+});

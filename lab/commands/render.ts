@@ -23,7 +23,7 @@ export async function renderCommand(args: ParsedArgs, io: Io): Promise<number> {
   io.out(
     written.length + removed.length === 0
       ? `${dir} already up to date (${rendered.files.size} files).`
-      : `wrote ${written.length} file(s)${removed.length ? `, removed ${removed.join(", ")}` : ""} in ${dir}: ${[...rendered.files.keys()].join(", ")}`,
+      : `wrote ${written.length} file(s) in ${dir}${written.length ? `: ${written.join(", ")}` : ""}${removed.length ? `; removed ${removed.join(", ")}` : ""}`,
   );
   return 0;
 }

@@ -3,7 +3,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { LabConfig } from "../config/schema.js";
 import { CONTAINER_PORTS, NAMES, REGISTRY_BASE_PATH, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";
-import { probeContainer, probeVolume } from "./probe.js";
+import { probeContainer, probeFolderInit, probeVolume } from "./probe.js";
 import { preferSpreading } from "./spreading.js";
 
 
@@ -109,6 +109,7 @@ export function buildBuildCloudDeployment(config: LabConfig): Deployment {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: BUILD_CLOUD_GRACE_SECONDS,
           affinity: preferSpreading(NAMES.buildCloud),
+          ...(probe ? { initContainers: [probeFolderInit(config)] } : {}),
           containers: [controllerContainer(config), registryContainer(config), ...(probe ? [probeContainer(config)] : [])],
           volumes: [
             { name: "registry-data", persistentVolumeClaim: { claimName: NAMES.registryVolume } },

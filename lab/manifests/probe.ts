@@ -44,13 +44,46 @@ export function probeContainer(config: LabConfig): IContainer {
       { name: "PROBE_MAX_BYTES", value: String(sizeToBytes(config.probe.maxBodySize)) },
     ],
     ports: [{ name: "probe", containerPort: PROBE.containerPort }],
-    readinessProbe: { httpGet: { path: `${PROBE.pathPrefix}/healthz`, port: PROBE.containerPort }, periodSeconds: 5 },
+    // No readiness probe: the probe is lab-only, and its health must not take the controller's and
+    // registry's pod out of their Services. Callers ask <prefix>/healthz themselves (lab:push does first).
+    securityContext: PROBE_SECURITY,
     // Same reason as the registry: page cache from large writes must not count against a limit.
     resources: { requests: { cpu: "50m", memory: "64Mi" } },
     volumeMounts: [
       { name: "registry-data", mountPath: REGISTRY_BASE_PATH },
       { name: "probe-code", mountPath: PROBE.mountPath, readOnly: true },
     ],
+  };
+}
+
+/**
+ * The node image's own unprivileged user, node (uid and gid 1000: nodejs/docker-node, alpine
+ * Dockerfile, `addgroup -g 1000 node && adduser -u 1000 -G node`), with nothing writable but the volume.
+ */
+export const PROBE_UID = 1000;
+const PROBE_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: PROBE_UID,
+  runAsGroup: PROBE_UID,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+/**
+ * The shared volume belongs to root (a hostPath directory on minikube's node), so before the probe
+ * starts, a one-shot container hands it the probe's own folder: mkdir and chown, with CAP_CHOWN only.
+ * Labs made by earlier versions have that folder owned by root; this takes it over too.
+ */
+export function probeFolderInit(config: LabConfig): IContainer {
+  return {
+    name: "probe-folder",
+    image: config.probe.image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["sh", "-c", 'mkdir -p "$1" && chown -R "$2:$2" "$1"', "sh", PROBE.dataDir, String(PROBE_UID)],
+    securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+    resources: { requests: { cpu: "10m", memory: "16Mi" } },
+    volumeMounts: [{ name: "registry-data", mountPath: REGISTRY_BASE_PATH }],
   };
 }
 
