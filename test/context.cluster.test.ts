@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
 import { downCommand, downSpec } from "../lab/commands/down.js";
@@ -114,6 +116,28 @@ describe.skipIf(!available)("lab on an existing context (control-plane tier)", {
     expect(Object.keys(labObjects()).filter((k) => k.startsWith("PersistentVolumeClaim/data-etcd"))).toEqual([
       "PersistentVolumeClaim/data-etcd-0", "PersistentVolumeClaim/data-etcd-1", "PersistentVolumeClaim/data-etcd-2",
     ]);
+  });
+
+  it("keeps the probe's token in .lab/ and in the Secret the probe reads, the same across runs and checkouts", async () => {
+    failIfNot(await up(), 0);
+    const file = join(lab.stateDir, "probe-token");
+    const token = readFileSync(file, "utf8").trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const secret = () => getJson("secret", "anka-lab-probe-token", "-n", namespace);
+    expect(Buffer.from(secret().data.token, "base64").toString()).toBe(token);
+    const template = () => getJson("deployment", "anka-build-cloud", "-n", namespace).spec.template;
+    const probeEnv = template().spec.containers.find((c: any) => c.name === "probe").env.find((e: any) => e.name === "PROBE_TOKEN");
+    expect(probeEnv.valueFrom.secretKeyRef).toEqual({ name: "anka-lab-probe-token", key: "token", optional: true });
+    const digest = template().metadata.annotations["anka-lab/probe-token-sha256"];
+    expect(digest).toMatch(/^[0-9a-f]{16}$/);
+    const versions = [secret().metadata.resourceVersion, getJson("deployment", "anka-build-cloud", "-n", namespace).metadata.resourceVersion];
+
+    // Another checkout of the lab (no .lab/probe-token): the token comes back from the Secret, nothing restarts.
+    rmSync(file);
+    failIfNot(await up(), 0);
+    expect(readFileSync(file, "utf8").trim()).toBe(token);
+    expect([secret().metadata.resourceVersion, getJson("deployment", "anka-build-cloud", "-n", namespace).metadata.resourceVersion]).toEqual(versions);
   });
 
   it("lab:doctor compares kubectl with the context's API server, not the minikube pin", async () => {

@@ -233,14 +233,15 @@ describe.skipIf(!available)("lab:up", () => {
         3. minikube addons enable ingress -p anka-lab
         4. wait for pods -n ingress-nginx -l app.kubernetes.io/component=controller to be Ready
         5. minikube tunnel -p anka-lab > <state>/tunnel.log 2>&1 &   (detached; pid in <state>/tunnel.json)
-        6. kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts -f - < (rendered manifests)
-        7. wait for all 3 etcd members healthy
-        8. wait for 2 build-cloud pods Ready
-        9. wait for LoadBalancer addresses for the controller and registry
-        10. wait for the controller and registry status endpoints through their LoadBalancers
-        11. with --hosts or a yes at the prompt: sudo cp <state>/hosts.next <dir>/.hosts.anka-lab-next
-        12. with --hosts or a yes at the prompt: sudo chmod 644 <dir>/.hosts.anka-lab-next
-        13. with --hosts or a yes at the prompt: sudo mv -f <dir>/.hosts.anka-lab-next <hosts>"
+        6. generate the probe's token into <state>/probe-token (mode 0600) and Secret <namespace>/anka-lab-probe-token
+        7. kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts -f - < (rendered manifests)
+        8. wait for all 3 etcd members healthy
+        9. wait for 2 build-cloud pods Ready
+        10. wait for LoadBalancer addresses for the controller and registry
+        11. wait for the controller and registry status endpoints through their LoadBalancers
+        12. with --hosts or a yes at the prompt: sudo cp <state>/hosts.next <dir>/.hosts.anka-lab-next
+        13. with --hosts or a yes at the prompt: sudo chmod 644 <dir>/.hosts.anka-lab-next
+        14. with --hosts or a yes at the prompt: sudo mv -f <dir>/.hosts.anka-lab-next <hosts>"
     `);
   });
 

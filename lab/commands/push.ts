@@ -2,6 +2,8 @@ import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
 import { readFileSync } from "node:fs";
+import { storedProbeToken } from "../probeToken.js";
+import { defaultStateDir } from "../state.js";
 import { interruptible, stoppedLine } from "../cli/signals.js";
 import { redactUrl, type FileResult, type PushResult } from "../push/client.js";
 import { checkProbe, pushFileByFile, removeStored } from "../push/fileByFile.js";
@@ -49,7 +51,8 @@ export function parsePushArgs(values: ParsedArgs["values"], env: NodeJS.ProcessE
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--cacert ${cacert}: no PEM certificate in it (no "-----BEGIN CERTIFICATE-----" line)`);
   }
-  const token = typeof values.token === "string" ? values.token : env.ANKA_LAB_PROBE_TOKEN;
+  // The lab's own token (lab:up keeps it in .lab/probe-token) unless one is given.
+  const token = typeof values.token === "string" ? values.token : (env.ANKA_LAB_PROBE_TOKEN ?? storedProbeToken(defaultStateDir(env)));
   // A header value cannot hold spaces or control characters in a bearer token (RFC 6750 section 2.1, b64token).
   if (token !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
     throw new UsageError(`${typeof values.token === "string" ? "--token" : "ANKA_LAB_PROBE_TOKEN"}: not a usable token (empty, or spaces or symbols in it); use the token lab:up generated`);

@@ -5,6 +5,7 @@ import { labNotUp } from "../smoke/labUp.js";
 import { parseSize } from "../config/size.js";
 import { sizeFlag } from "../cli/flags.js";
 import { httpRequest } from "../net/http.js";
+import { storedProbeToken } from "../probeToken.js";
 import { pushTemplate } from "../push/client.js";
 import { loadScenarios } from "../repro/catalog.js";
 import { runScenario, succeeded, verdictLines, type Phase, type ReproTools } from "../repro/scenario.js";
@@ -55,7 +56,7 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   const tools: ReproTools = {
     ctx,
     options: { size, idleSeconds, memoryLimit },
-    push: deps.push ?? ((options) => pushTemplate({ ...options, signal: ctx.options.signal })),
+    push: deps.push ?? ((options) => pushTemplate({ token: storedProbeToken(ctx.state.dir), ...options, signal: ctx.options.signal })),
     httpOk: deps.httpOk ?? httpOk,
     log: (line) => io.err(line),
     memo: {},

@@ -15,6 +15,7 @@ export const NAMES = {
   registryVolume: "anka-registry-data",
   controllerIngress: "anka-controller",
   registryIngress: "anka-registry",
+  probeToken: "anka-lab-probe-token",
 } as const;
 
 /** Container ports fixed by the images (veertuinc/helm-charts templates/service.yaml). */

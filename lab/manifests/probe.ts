@@ -4,7 +4,7 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
-import { REGISTRY_BASE_PATH, labelsFor } from "./names.js";
+import { NAMES, REGISTRY_BASE_PATH, labelsFor } from "./names.js";
 
 /**
  * The lab-only transfer probe (lab/probe/server.mjs): a third container in each build-cloud pod,
@@ -42,6 +42,9 @@ export function probeContainer(config: LabConfig): IContainer {
       { name: "PROBE_ROOT", value: PROBE.dataDir },
       { name: "PROBE_PREFIX", value: PROBE.pathPrefix },
       { name: "PROBE_MAX_BYTES", value: String(sizeToBytes(config.probe.maxBodySize)) },
+      // The per-lab token lab:up keeps in this Secret (lab/probeToken.ts). Optional, so manifests/
+      // applied by hand (kubectl apply -k manifests) still start, with an open probe.
+      { name: "PROBE_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.probeToken, key: "token", optional: true } } },
     ],
     ports: [{ name: "probe", containerPort: PROBE.containerPort }],
     // No readiness probe: the probe is lab-only, and its health must not take the controller's and

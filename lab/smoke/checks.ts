@@ -6,6 +6,7 @@ import { NAMES, selectorString } from "../manifests/names.js";
 import { httpRequest } from "../net/http.js";
 import type { PushResult } from "../push/client.js";
 import { checkProbe, pushFileByFile } from "../push/fileByFile.js";
+import { storedProbeToken } from "../probeToken.js";
 import { formatRate } from "../push/progress.js";
 import { loadBalancerAddress } from "../steps/waits.js";
 import type { SampleTemplate } from "../template/sample.js";
@@ -117,8 +118,9 @@ export async function pushCheck(
   try {
     // The probe's health first (a wrong address fails at once, not after hashing gigabytes), then
     // file by file, each hashed just before it is sent, stopping at once on Ctrl-C.
-    await checkProbe(to, host);
-    const pushed = await pushFileByFile({ to, host, template, signal: ctx.options.signal, show: (line) => options.onProgress?.(`${name}: ${line}`) });
+    const token = storedProbeToken(ctx.state.dir);
+    await checkProbe(to, host, { token });
+    const pushed = await pushFileByFile({ to, host, token, template, signal: ctx.options.signal, show: (line) => options.onProgress?.(`${name}: ${line}`) });
     // The table's rate is the transfer's, without the checksums computed before each file.
     const result = { ...pushed, bytesPerSecond: pushed.bytes / Math.max(pushed.seconds - pushed.checksumSeconds, 1e-3) };
     const mismatch = await verifyOnOtherReplica(ctx, template, result, pods);

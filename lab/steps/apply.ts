@@ -1,6 +1,8 @@
 import type { LabContext } from "../context.js";
 import { FIELD_MANAGER, PRUNABLE_RESOURCES, getList, type LiveObject } from "../kube/kubectl.js";
-import { PRUNE_SELECTOR } from "../manifests/names.js";
+import { NAMES, PRUNE_SELECTOR } from "../manifests/names.js";
+import { toYamlDocuments } from "../manifests/yaml.js";
+import { ensureProbeToken, probeTokenDigest, probeTokenSecret } from "../probeToken.js";
 import type { KubeObject } from "../manifests/topology.js";
 import { renderManifests } from "../render.js";
 import type { Step, StepReport } from "./step.js";
@@ -18,6 +20,27 @@ export function renderedYaml(ctx: LabContext): { yaml: string; objects: readonly
     .map(([, text]) => text)
     .join("---\n");
   return { yaml, objects: rendered.objects };
+}
+
+/**
+ * What lab:up applies: the render, plus the probe's token Secret right after the Namespace, and the
+ * token's digest on the build-cloud pod template (so a new token restarts the pods). Neither is in
+ * manifests/: the committed render holds no secret and stays the same for every lab.
+ */
+export async function applyInput(ctx: LabContext): Promise<{ yaml: string; objects: readonly KubeObject[] }> {
+  const { yaml, objects } = renderedYaml(ctx);
+  const token = ctx.config.probe.enabled ? await ensureProbeToken(ctx) : undefined;
+  if (!token) return { yaml, objects };
+  const withToken = objects.flatMap((o) => {
+    if (o.kind === "Namespace") return [o, probeTokenSecret(ctx, token) as KubeObject];
+    if (o.kind === "Deployment" && o.metadata.name === NAMES.buildCloud) {
+      const copy = structuredClone(o) as any;
+      copy.spec.template.metadata.annotations = { ...copy.spec.template.metadata.annotations, "anka-lab/probe-token-sha256": probeTokenDigest(token) };
+      return [copy as KubeObject];
+    }
+    return [o];
+  });
+  return { yaml: toYamlDocuments(withToken), objects };
 }
 
 /**
@@ -65,7 +88,7 @@ export const applyStep: Step = {
   id: "apply",
   title: "render and apply the topology",
   async run(ctx, report) {
-    const { yaml, objects } = renderedYaml(ctx);
+    const { yaml, objects } = await applyInput(ctx);
     const result = await ctx.change(applyArgv(ctx), {
       input: yaml,
       timeoutMs: 120_000,
