@@ -41,7 +41,8 @@ export function probeContainer(config: LabConfig): IContainer {
       { name: "PROBE_PORT", value: String(PROBE.containerPort) },
       { name: "PROBE_ROOT", value: PROBE.dataDir },
       { name: "PROBE_PREFIX", value: PROBE.pathPrefix },
-      { name: "PROBE_MAX_BYTES", value: String(sizeToBytes(config.probe.maxBodySize)) },
+      // No file can be larger than the volume it lands on; the probe also checks free space per upload.
+      { name: "PROBE_MAX_BYTES", value: String(Math.min(sizeToBytes(config.probe.maxBodySize), sizeToBytes(config.registry.storageSize))) },
       // The per-lab token lab:up keeps in this Secret (lab/probeToken.ts). Optional, so manifests/
       // applied by hand (kubectl apply -k manifests) still start, with an open probe.
       { name: "PROBE_TOKEN", valueFrom: { secretKeyRef: { name: NAMES.probeToken, key: "token", optional: true } } },
