@@ -8,10 +8,19 @@ import { healthyMembers } from "../lab/kube/exec.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 
-/** `minikube status -o json` answers, per ../shared/reference/minikube.md s2. */
-function statusRunner(exitCode: number, stdout: string): FakeRunner {
+/**
+ * `minikube status -o json` answers (minikube cmd/minikube/cmd/status.go statusJSON, exitCode;
+ * pkg/minikube/mustload/mustload.go for a missing profile), and `docker info` up or down.
+ */
+function statusRunner(exitCode: number, stdout: string, dockerUp = true): FakeRunner {
   const runner = new FakeRunner();
-  runner.handle(() => ({ exitCode, stdout }));
+  runner.handle((argv) =>
+    argv[0] === "docker"
+      ? dockerUp
+        ? { stdout: '{"ServerVersion":"28.3.2","OperatingSystem":"Docker Desktop"}' }
+        : { exitCode: 1, stdout: '{"ServerVersion":""}', stderr: "Cannot connect to the Docker daemon at unix:///Users/dev/.docker/run/docker.sock. Is the docker daemon running?\n" }
+      : { exitCode, stdout },
+  );
   return runner;
 }
 
@@ -25,11 +34,22 @@ describe("minikube status", () => {
       '[{"Name":"anka-lab","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false},{"Name":"anka-lab-m02","Host":"Running","Kubelet":"Running","APIServer":"Irrelevant","Kubeconfig":"Irrelevant","Worker":true}]',
       "running",
     ],
-    ["a missing profile", 85, '{"specversion":"1.0","type":"io.k8s.sigs.minikube.info","data":{"message":"Profile \\"anka-lab\\" not found."}}', "missing"],
+    [
+      "a missing profile",
+      85,
+      '{"specversion":"1.0","id":"0b1f5a4e-3c55-4a57-9d0e-2f4f1f0f8c11","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.info","datacontenttype":"application/json","data":{"message":"Profile \\"anka-lab\\" not found. Run \\"minikube profile list\\" to view all profiles."}}\n' +
+        '{"specversion":"1.0","id":"5d0c2a8e-8a43-4d6f-a0a4-6e2a54f3f2b7","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.info","datacontenttype":"application/json","data":{"message":"To start a cluster, run: \\"minikube start -p anka-lab\\""}}\n',
+      "missing",
+    ],
     ["a profile whose node is gone", 7, "null", "broken"],
     ["a paused apiserver", 2, '{"Name":"anka-lab","Host":"Running","Kubelet":"Running","APIServer":"Paused","Kubeconfig":"Configured","Worker":false}', "broken"],
   ])("reads %s", async (_, exitCode, stdout, kind) => {
     expect((await clusterState(statusRunner(exitCode, stdout), "anka-lab")).kind).toBe(kind);
+  });
+
+  it("tells Docker down from a gone node when status prints null with exit 7 (C7)", async () => {
+    const state = await clusterState(statusRunner(7, "null", false), "anka-lab");
+    expect(state).toEqual({ kind: "docker down", detail: "Docker is not running, so minikube cannot see the node: start Docker Desktop (open -a Docker)" });
   });
 });
 
