@@ -7,7 +7,7 @@ import { parseAllDocuments } from "yaml";
 import { reproCommand, reproSpec, type ReproDeps } from "../lab/commands/repro.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
 import { startProbe, type RunningProbe } from "../lab/local/probe.js";
-import { PushError, type PushOptions, type PushResult } from "../lab/push/client.js";
+import { PushError, pushTemplate, type PushOptions, type PushResult } from "../lab/push/client.js";
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
@@ -245,9 +245,28 @@ describe.skipIf(!available)("lab:repro idle-timeout, through the real proxy to a
     expect(await repro({}, "idle-timeout", "--idle-seconds", "1")).toBe(0);
     const out = lab.io.stdout.join("\n");
     expect(out).toContain("reproduced: the idle timeout cut the push during its silent phase");
-    expect(out).toContain("  idle timeout 1 s, silent phase 1.5 s after each file's body");
+    expect(out).toContain("  idle timeout 1 s, silent phase 1.5 s after each file's body, stall watch 3 s");
     expect(out).toContain("  connections cut: 1");
     expect(out).toContain("fixed: the push completed through an idle timeout of 3 s");
+  }, 60_000);
+
+  it("works at its default of 350 s, played 350 times faster with the push client's stall watch scaled alike", async () => {
+    // At the default the silent phase is 525 s, and the push client gives up after 120 s without a
+    // byte (its default stall watch). Scale every time by 1/350: idle 1 s, silent 1.5 s, and the
+    // client's default stall becomes 120/350 s, so a scenario that leaves the stall watch at its
+    // default is stopped by it, not by the idle cutoff, in act and in verify alike.
+    const scale = 1 / 350;
+    const clientDefaultStallMs = Math.round(120_000 * scale);
+    const seen: (number | undefined)[] = [];
+    const push = (options: Omit<PushOptions, "signal">) => {
+      seen.push(options.stallMs);
+      return pushTemplate({ ...options, stallMs: options.stallMs ?? clientDefaultStallMs });
+    };
+    expect(await repro({ push }, "idle-timeout", "--idle-seconds", String(Math.round(350 * scale)))).toBe(0);
+    const out = lab.io.stdout.join("\n");
+    expect(out).toContain("reproduced: the idle timeout cut the push during its silent phase");
+    expect(out).toContain("fixed: the push completed through an idle timeout of 3 s");
+    expect(seen.every((ms) => ms !== undefined && ms > 1500)).toBe(true);
   }, 60_000);
 });
 
