@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { reproCommand, reproSpec, type ReproDeps } from "../lab/commands/repro.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
 import { startProbe, type RunningProbe } from "../lab/local/probe.js";
 import { PushError, pushTemplate, type PushOptions, type PushResult } from "../lab/push/client.js";
+import { fileStream, type SampleTemplate, type TemplateFile } from "../lab/template/sample.js";
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
@@ -235,8 +236,46 @@ describe.skipIf(!available)("lab:repro registry-rescheduled", () => {
     // The ReplicaSet replaced the deleted pod, and restore waited for it.
     expect(buildCloudPods()).toHaveLength(2);
     expect(buildCloudPods()).not.toContain(receiver);
-    expect(out).toContain("files committed before the failure: 0 of 4");
+    expect(out).toContain("files committed before the failure: 0 of 4, each matching the template's sha256; none partial");
     expect(out).toContain("fixed: the retry through the LoadBalancer completed on anka-build-cloud-7d9c8b6f5-ax0");
+  });
+
+  /** A first push that commits `first` as the first file on the shared volume, then dies with the receiving pod. */
+  function pushThatCommits(first: (template: SampleTemplate, file: TemplateFile) => Promise<Buffer>): ReproDeps["push"] {
+    mkdirSync(join(volume, "anka-lab-probe", ".partial"), { recursive: true });
+    const receiver = buildCloudPods()[1]!;
+    let attempt = 0;
+    return async (options) => {
+      if (attempt++ === 0) {
+        const file = options.template.files[0]!;
+        const dest = join(volume, "anka-lab-probe", "files", options.template.name, file.path);
+        mkdirSync(dirname(dest), { recursive: true });
+        writeFileSync(dest, await first(options.template, file));
+        writeFileSync(join(volume, "anka-lab-probe", ".partial", `${receiver}-0456.part`), "half");
+        await new Promise<void>((resolve) => (cluster.onKubectl = (verb, argv) => verb === "delete" && argv.includes("pod") && resolve()));
+        throw new PushError("connection reset mid-transfer: the registry pod went away", true);
+      }
+      return scriptedPush(() => ({}))!(options);
+    };
+  }
+  const whole = async (template: SampleTemplate, file: TemplateFile) => {
+    const parts: Buffer[] = [];
+    for await (const chunk of fileStream(template, file)) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  };
+
+  it("counts a file committed whole before the pod went away, by its sha256", async () => {
+    expect(await repro({ ...always, push: pushThatCommits(whole) }, "registry-rescheduled")).toBe(0);
+    expect(lab.io.stdout.join("\n")).toMatch(/files committed before the failure: 1 of 4, each matching the template's sha256 \(\S+\); none partial/);
+  });
+
+  it("fails, naming the file, when a partial file was committed", async () => {
+    const truncated = async (template: SampleTemplate, file: TemplateFile) => {
+      const body = await whole(template, file);
+      return body.subarray(0, Math.floor(body.length / 2));
+    };
+    expect(await repro({ ...always, push: pushThatCommits(truncated) }, "registry-rescheduled")).toBe(1);
+    expect(lab.io.stdout.join("\n")).toMatch(/stopped in act: a partial or corrupt file was committed on \S+: \S+ \(sha256 differs from the template's\)/);
   });
 });
 
