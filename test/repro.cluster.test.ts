@@ -142,6 +142,21 @@ describe.skipIf(!available)("lab:repro ingress-request-buffering", () => {
     expect(out).toContain("fixed: the body streamed through (stall 0.0 s, 0 B spooled)");
   });
 
+  it("does not call a wait after 100% buffering when nothing was spooled on the ingress pod", async () => {
+    // A slow registry: the client waits after 100% with buffering on, but nginx's spool stays empty.
+    const push: ReproDeps["push"] = async (options) => {
+      cluster.inPod!.spoolKiB = 0;
+      await new Promise<void>((resolve) => (cluster.inPod!.onAnswered = (argv) => argv.includes("du") && resolve()));
+      return scriptedPush(() => ({
+        files: [{ path: "images/layer-0.ank", size: 7 * 2 ** 20, sha256: "0".repeat(64), seconds: 9, attempts: 1, pod: "p", answerSeconds: 8.5 }],
+      }))!(options);
+    };
+    expect(await repro({ ...always, push }, "ingress-request-buffering")).toBe(1);
+    expect(lab.io.stdout.join("\n")).toContain(
+      "not reproduced here, because the client waited 8.5 s after 100%, but the ingress pod spooled only 0 B: the wait is not request buffering",
+    );
+  });
+
   it("restores even when the push fails in the middle", async () => {
     const push = scriptedPush(() => new PushError("nothing listens at 127.0.0.1:8080: is the lab up and its tunnel running (npm run lab:status)?", true));
     expect(await repro({ ...always, push }, "ingress-request-buffering")).toBe(1);
