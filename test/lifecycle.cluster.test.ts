@@ -454,6 +454,13 @@ describe.skipIf(!available)("lab:down, telling the truth", () => {
     expect(lab.io.stdout.join("\n")).toContain("The lab is down and its data deleted.");
   });
 
+  it("--purge checks each directory is gone after rm -rf, and says which stayed", async () => {
+    expect(await up()).toBe(0);
+    cluster!.nodeRecreatesDirs = true;
+    expect(await down("--purge", "--yes")).toBe(1);
+    expect(lab.io.stderr.join("\n")).toContain(`these volume directories are still on the node after rm -rf: /tmp/hostpath-provisioner/${namespace}/anka-registry-data`);
+  });
+
   it("--purge on a stopped profile deletes nothing and says so, with how to delete it (B4)", async () => {
     expect(await up()).toBe(0);
     await cluster!.runner.run(["minikube", "stop", "-p", "anka-lab"]);

@@ -101,6 +101,11 @@ export class FakeCluster {
   /** Turns the tunnel's LoadBalancer forwards on or off (the test's listeners on those ports). */
   onForwards?: (on: boolean) => void | Promise<void>;
   private tunnelStale = false;
+  /**
+   * `sudo rm -rf` exits 0 but the directory is back at once (a claim of the same name made again,
+   * so the provisioner recreates it): what the lab's check after rm -rf is for.
+   */
+  nodeRecreatesDirs = false;
   /** The tunnel does not exit on SIGINT (stuck in its cleanup): only SIGKILL ends it. */
   tunnelHangsOnSigint = false;
   /** The Mac's kubectl (Homebrew kubernetes-cli) as `kubectl version --client` reports it. */
@@ -440,7 +445,8 @@ export class FakeCluster {
     const cmd = argv.slice(argv.indexOf("--") + 1);
     const failed = (status: number): Answer => ({ exitCode: 1, stderr: `ssh: Process exited with status ${status}\n` });
     if (cmd[0] === "sudo" && cmd[1] === "rm" && cmd[2] === "-rf") {
-      for (const path of cmd.slice(3)) for (const d of [...this.nodeDirs]) if (d === path || d.startsWith(`${path}/`)) this.nodeDirs.delete(d);
+      if (!this.nodeRecreatesDirs)
+        for (const path of cmd.slice(3)) for (const d of [...this.nodeDirs]) if (d === path || d.startsWith(`${path}/`)) this.nodeDirs.delete(d);
       return ok();
     }
     if (cmd[0] === "sudo" && cmd[1] === "test" && cmd[2] === "-e") return this.nodeDirs.has(cmd[3]!) ? ok() : failed(1);
