@@ -39,7 +39,7 @@ function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolea
   if (/OOMKilled/.test(text)) causes.push("a container was OOMKilled: it hit its memory limit (the registry must have none).");
   if (/CrashLoopBackOff/.test(text) && causes.length === 0) causes.push("a container keeps crashing: its last log lines above say why.");
   if (loadBalancerPending)
-    causes.push(`tunnel not running: LoadBalancers get no address without minikube tunnel. Check .lab/tunnel.log, or run npm run lab:up again to restart it.`);
+    causes.push(`tunnel not running: LoadBalancers get no address without minikube tunnel, and a stale one (alive across a Docker Desktop restart) forwards nothing. npm run lab:status says which; npm run lab:up restarts it; its log is .lab/tunnel.log.`);
   return causes;
 }
 
