@@ -87,6 +87,13 @@ describe("lab:doctor with a scripted Mac", () => {
     expect(out).toContain("✓ memory: 8192 MB of Docker's 8192 MB");
   });
 
+  it("reads sudo -n true as minikube's Mac does: exit 1 'a password is required' without cached credentials", async () => {
+    const cluster = new FakeCluster();
+    expect((await doctor(cluster)).out).toContain("✓ sudo: sudo will ask for your password, visibly, only when writing /etc/hosts (--hosts)");
+    cluster.sudoCached = true;
+    expect((await doctor(cluster)).out).toContain("✓ sudo: sudo works without a password prompt");
+  });
+
   it("prints JSON with --json", async () => {
     const { out } = await doctor(new FakeCluster(), {}, "--json");
     const checks = JSON.parse(out) as { name: string; status: string }[];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { colorEnabled } from "../lab/cli/color.js";
 import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
-import { clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
+import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
+import { FakeCluster } from "./support/fakeCluster.js";
 import { appliedCount } from "../lab/steps/apply.js";
 import { chooseRenderer } from "../lab/cli/tasks.js";
 import { healthyMembers } from "../lab/kube/exec.js";
@@ -45,6 +46,14 @@ describe("minikube status", () => {
     ["a paused apiserver", 2, '{"Name":"anka-lab","Host":"Running","Kubelet":"Running","APIServer":"Paused","Kubeconfig":"Configured","Worker":false}', "broken"],
   ])("reads %s", async (_, exitCode, stdout, kind) => {
     expect((await clusterState(statusRunner(exitCode, stdout), "anka-lab")).kind).toBe(kind);
+  });
+
+  it("reads addons list of a missing profile, which exits 0 with {} for every addon (C2), as not enabled", async () => {
+    const cluster = new FakeCluster();
+    const listed = await cluster.runner.run(["minikube", "addons", "list", "-p", "anka-lab", "-o", "json"]);
+    expect(listed.exitCode).toBe(0);
+    expect(JSON.parse(listed.stdout).ingress).toEqual({});
+    expect(await addonEnabled(cluster.runner, "anka-lab", "ingress")).toBe(false);
   });
 
   it("tells Docker down from a gone node when status prints null with exit 7 (C7)", async () => {
