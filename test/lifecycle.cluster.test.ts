@@ -60,6 +60,8 @@ const names = (resource: string): string[] =>
   JSON.parse(execFileSync("kubectl", ["--context", "anka-lab", "get", resource, "-n", namespace, "-o", "json"], { encoding: "utf8" }))
     .items.map((o: any) => o.metadata.name)
     .sort();
+const lbAddress = (service: string): string | undefined =>
+  JSON.parse(execFileSync("kubectl", ["--context", "anka-lab", "get", "service", service, "-n", namespace, "-o", "json"], { encoding: "utf8" })).status?.loadBalancer?.ingress?.[0]?.ip;
 const namespaceExists = () => {
   try {
     execFileSync("kubectl", ["--context", "anka-lab", "get", "namespace", namespace], { stdio: "ignore" });
@@ -172,6 +174,9 @@ describe.skipIf(!available)("lab:up", () => {
     expect(await up()).toBe(0);
     expect(await status()).toBe(0);
     cluster!.killTunnel();
+    // Killed, minikube's tunnel runs no cleanup: the LoadBalancer keeps 127.0.0.1 (C5), and only the
+    // tunnel check tells the lab it is gone.
+    expect(lbAddress("anka-controller")).toBe("127.0.0.1");
     lab.io.stdout.length = 0;
     expect(await status()).toBe(1);
     expect(lab.io.stdout.join("\n")).toMatch(/✗ tunnel: pid \d+ has exited/);
@@ -384,6 +389,16 @@ describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
     lab.state.setTunnel(undefined);
     expect(await up()).toBe(0);
     expect(lab.state.tunnel()).toMatchObject({ pid, adopted: true });
+  });
+
+  it("stops the tunnel with SIGINT, on which minikube takes 127.0.0.1 off the LoadBalancers (C5)", async () => {
+    expect(await up()).toBe(0);
+    expect(lbAddress("anka-controller")).toBe("127.0.0.1");
+    const { stopTunnel } = await import("../lab/minikube/tunnel.js");
+    const { createContext } = await import("../lab/commands/common.js");
+    const ctx = createContext({ values: {}, positionals: [] } as never, lab.io, lab.deps, { waits: WAITS });
+    expect(await stopTunnel(ctx)).toBe("stopped");
+    expect(lbAddress("anka-controller")).toBeUndefined();
   });
 
   it("kills the tunnel's whole process group when SIGINT does not end it (C12)", async () => {
