@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { downCommand, downSpec } from "../lab/commands/down.js";
 import { statusCommand, statusSpec } from "../lab/commands/status.js";
@@ -184,6 +186,10 @@ describe.skipIf(!available)("lab:up", () => {
     expect(await up()).toBe(0);
     expect(cluster!.runner.calls.slice(before).filter((c) => c.detached)).toHaveLength(1);
     expect(await status()).toBe(0);
+    // The new tunnel found the lab's Ingresses: minikube's own lines about them are in the log (C6).
+    expect(readFileSync(join(lab.stateDir, "tunnel.log"), "utf8")).toContain(
+      "❗  The service/ingress anka-controller requires privileged ports to be exposed: [80 443]\n🔑  sudo permission will be asked for it.",
+    );
   });
 
   it("stops cleanly on Ctrl-C: no orphan tunnel, the state says where, and the next run carries on", async () => {

@@ -150,6 +150,29 @@ export class FakeCluster {
     void this.onForwards?.(true);
     // The docker driver's tunnel prints this before its loop (cmd/minikube/cmd/tunnel.go outputTunnelStarted).
     writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n\n", { flag: "a" });
+    void this.logForwards(log);
+  }
+
+  /**
+   * The lines the tunnel's first loop prints to stdout (pkg/minikube/tunnel/kic/ssh_tunnel.go Start,
+   * ssh_conn.go createSSHConn and startAndWait): per LoadBalancer "Starting tunnel for service";
+   * per Ingress (ports 80 and 443, always privileged) the privileged-ports warning and "sudo
+   * permission will be asked for it." first. What sudo and ssh then say goes to minikube's klog
+   * file (logOutput), never here.
+   */
+  private async logForwards(log: string): Promise<void> {
+    if (!this.cluster) return;
+    const lines: string[] = [];
+    const services = (await api(this.controlPlane, "GET", "/api/v1/services")).body?.items ?? [];
+    for (const svc of services) if (svc.spec.type === "LoadBalancer") lines.push(`🔗  Starting tunnel for service ${svc.metadata.name}.`);
+    const ingresses = (await api(this.controlPlane, "GET", "/apis/networking.k8s.io/v1/ingresses")).body?.items ?? [];
+    for (const ing of ingresses)
+      lines.push(
+        `❗  The service/ingress ${ing.metadata.name} requires privileged ports to be exposed: [80 443]`,
+        "🔑  sudo permission will be asked for it.",
+        `🔗  Starting tunnel for service ${ing.metadata.name}.`,
+      );
+    if (lines.length) writeFileSync(log, lines.join("\n") + "\n", { flag: "a" });
   }
 
   /** The pid of a live `minikube tunnel` for this profile, the lab's or one the user started. */
