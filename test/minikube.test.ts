@@ -3,6 +3,7 @@ import { colorEnabled } from "../lab/cli/color.js";
 import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
 import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
 import { FakeCluster } from "./support/fakeCluster.js";
+import { CommandError, settle } from "../lab/exec/types.js";
 import { appliedCount } from "../lab/steps/apply.js";
 import { chooseRenderer } from "../lab/cli/tasks.js";
 import { healthyMembers } from "../lab/kube/exec.js";
@@ -54,6 +55,16 @@ describe("minikube status", () => {
     expect(listed.exitCode).toBe(0);
     expect(JSON.parse(listed.stdout).ingress).toEqual({});
     expect(await addonEnabled(cluster.runner, "anka-lab", "ingress")).toBe(false);
+  });
+
+  it("names the docker-desktop cask when docker is missing, as the Brewfile and doctor do (C10)", () => {
+    let error: unknown;
+    try {
+      settle({ argv: ["docker", "info"], exitCode: 127, stdout: "", stderr: "" }, {}, { missing: true });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as CommandError).hint).toBe("install Docker Desktop with `brew install --cask docker-desktop` and start it");
   });
 
   it("tells Docker down from a gone node when status prints null with exit 7 (C7)", async () => {
