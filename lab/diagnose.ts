@@ -33,14 +33,16 @@ function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolea
   if (/unbound immediate PersistentVolumeClaims|persistentvolumeclaim .* not found|waiting for a volume to be created|Pending.*PersistentVolumeClaim/i.test(text))
     causes.push(
       `pending volume claim: the StorageClass ${ctx.config.registry.storageClass} has no working provisioner. ` +
-        `minikube -p ${p} addons enable storage-provisioner default-storageclass, or set registry.storageClass.`,
+        // `addons enable` takes exactly one addon (minikube cmd/minikube/cmd/config/enable.go:
+        // `if len(args) != 1 { exit.Message(reason.Usage, "usage: minikube addons enable ADDON_NAME") }`).
+        `minikube -p ${p} addons enable storage-provisioner && minikube -p ${p} addons enable default-storageclass, or set registry.storageClass.`,
     );
   if (/Insufficient (cpu|memory)/i.test(text))
     causes.push(`not enough CPU or memory on the node: raise minikube.cpus / minikube.memory and recreate the cluster (npm run lab:down -- --delete-cluster).`);
   if (/OOMKilled/.test(text)) causes.push("a container was OOMKilled: it hit its memory limit (the registry must have none).");
   if (/CrashLoopBackOff/.test(text) && causes.length === 0) causes.push("a container keeps crashing: its last log lines above say why.");
   if (loadBalancerPending)
-    causes.push(`tunnel not running: LoadBalancers get no address without minikube tunnel. Check .lab/tunnel.log, or run npm run lab:up again to restart it.`);
+    causes.push(`tunnel not running: LoadBalancers get no address without minikube tunnel, and a stale one (alive across a Docker Desktop restart) forwards nothing. npm run lab:status says which; npm run lab:up restarts it; its log is .lab/tunnel.log.`);
   return causes;
 }
 

@@ -13,11 +13,23 @@ export interface LabState {
   steps: Record<string, "running" | "done" | "failed" | "skipped">;
 }
 
+/**
+ * The lab's `minikube tunnel`: its pid with what identifies the process behind it (ps lstart and
+ * command), since after a reboot another process may hold the pid (lab/minikube/tunnel.ts).
+ */
 export interface TunnelRecord {
-  readonly pid: number;
+  readonly pid?: number;
   readonly profile: string;
   readonly startedAt: string;
   readonly log: string;
+  /** The process's command line, as ps shows it. */
+  readonly command?: string;
+  /** The process's start time, as ps lstart shows it. */
+  readonly processStart?: string;
+  /** When its LoadBalancer forwards were first seen answering (after that, refusing means stale). */
+  readonly forwardedAt?: string;
+  /** A tunnel the user started (the lab's own exited with TUNNEL_ALREADY_RUNNING): never signalled. */
+  readonly adopted?: boolean;
 }
 
 /** The `.lab/` folder: state.json, tunnel.json, tunnel.log. Each write is atomic. */

@@ -41,7 +41,7 @@ async function etcdHealth(ctx: LabContext): Promise<ServiceHealth> {
 export async function gatherStatus(ctx: LabContext): Promise<LabStatus> {
   const base = { context: ctx.kubeContext, namespace: ctx.config.namespace };
   const cluster = ctx.usesMinikube ? await clusterState(ctx.runner, ctx.config.profile) : undefined;
-  const tunnel = ctx.usesMinikube ? tunnelStatus(ctx) : undefined;
+  const tunnel = ctx.usesMinikube && cluster?.kind === "running" ? await tunnelStatus(ctx) : ctx.usesMinikube ? await tunnelStatus(ctx, { forwards: false }) : undefined;
   if (cluster && cluster.kind !== "running")
     return { ...base, cluster, tunnel, components: [], endpoints: {}, health: {}, healthy: false };
   const components = [
@@ -74,7 +74,7 @@ export function formatStatus(status: LabStatus): string {
   const mark = (ok: boolean | undefined) => (ok ? "✓" : "✗");
   const lines = [`context ${status.context}, namespace ${status.namespace}`];
   if (status.cluster) lines.push(`${mark(status.cluster.kind === "running")} minikube profile: ${status.cluster.kind}${"detail" in status.cluster ? ` (${status.cluster.detail})` : ""}`);
-  if (status.tunnel) lines.push(`${mark(status.tunnel.running)} tunnel: ${status.tunnel.running ? `running, pid ${status.tunnel.pid}` : status.tunnel.reason}`);
+  if (status.tunnel) lines.push(`${mark(status.tunnel.running)} tunnel: ${status.tunnel.running ? `running, ${status.tunnel.detail}` : status.tunnel.reason}`);
   for (const c of status.components) {
     lines.push(`${mark(c.ready >= c.desired)} ${c.name}: ${c.ready}/${c.desired} ready`);
     for (const p of c.pods) lines.push(`    ${p.name}  ${p.phase}${p.ready ? ", ready" : ", not ready"}, ${p.restarts} restart(s)${p.waiting.length ? `  ${p.waiting.join("; ")}` : ""}`);

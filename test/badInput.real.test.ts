@@ -757,6 +757,8 @@ describe("the /etc/hosts block, on real temp files", () => {
           startDetached: (a, l) => real.startDetached(a, l),
           isAlive: (p) => real.isAlive(p),
           signal: (p, s) => real.signal(p, s),
+          processInfo: (p) => real.processInfo(p),
+          processes: () => real.processes(),
         };
         const o = await attempt(file, addHostsBlock, ctxFor(file, racing));
         return { ...o, intact: o.message.includes("important.host") && !existsSync(join(file, "..", ".hosts.anka-lab-next")) };

@@ -31,7 +31,7 @@ describe("lab:doctor with a scripted Mac", () => {
     expect(out).toContain("! platform: macOS on Apple Silicon: the Anka images are amd64-only and run emulated");
     expect(out).toContain("✓ minikube: minikube v1.38.1");
     expect(out).toContain("✓ docker daemon: Docker 28.3.2 (Docker Desktop)");
-    expect(out).toContain("✓ memory: 6144 MB of Docker's 8144 MB");
+    expect(out).toContain("✓ memory: 6144 MB of Docker's 8192 MB");
     expect(out).toContain("! /etc/hosts: anka.controller anka.registry are not in");
   });
 
@@ -41,7 +41,7 @@ describe("lab:doctor with a scripted Mac", () => {
     const { code, out, err } = await doctor(cluster, {}, "--set", "minikube.memory=16Gi");
     expect(code).toBe(1);
     expect(out).toContain("✗ kubectl: kubectl v1.30.2 is older than v1.34.0, too old for Kubernetes v1.35.1\n    fix: brew upgrade kubernetes-cli");
-    expect(out).toContain("✗ memory: minikube.memory is 16384 MB but Docker allows 8144 MB");
+    expect(out).toContain("✗ memory: minikube.memory is 16384 MB but Docker allows 8192 MB");
     expect(err).toBe("anka-lab: 2 blocker(s): kubectl, memory. Fix them, then npm run lab:up.");
   });
 
@@ -58,6 +58,40 @@ describe("lab:doctor with a scripted Mac", () => {
     } finally {
       server.close();
     }
+  });
+
+  it("checks the probe's LoadBalancer port too, which the tunnel forwards like the others (B8)", async () => {
+    const { code, out } = await doctor(new FakeCluster(), { hostFacts: macHostFacts([8087]) });
+    expect(code).toBe(1);
+    expect(out).toContain("✗ port 8087: 127.0.0.1:8087 is already in use (probe.port)");
+  });
+
+  it("does not excuse a busy port because an old tunnel pid lives while the cluster is stopped (C14)", async () => {
+    const cluster = new FakeCluster();
+    const lab = harness(cluster, stubs, { hostFacts: macHostFacts([8080]) });
+    const pid = cluster.runner.spawnProcess("minikube tunnel -p anka-lab");
+    lab.state.setTunnel({ pid, profile: "anka-lab", startedAt: new Date().toISOString(), log: "" });
+    expect(await lab.run(doctorSpec, doctorCommand)).toBe(1);
+    expect(lab.io.stdout.join("\n")).toContain("✗ port 8080: 127.0.0.1:8080 is already in use (ingress.port)");
+  });
+
+  it("says the CPU and memory checks were skipped when Docker is down", async () => {
+    const cluster = new FakeCluster();
+    cluster.dockerRunning = false;
+    const { out } = await doctor(cluster);
+    expect(out).toContain("! cpus, memory: not checked: Docker is not reachable, so its CPUs and memory are unknown (minikube.cpus 4, minikube.memory 6144 MB)");
+  });
+
+  it("accepts memory up to all of Docker's, as minikube does for an explicit --memory (C8)", async () => {
+    const { out } = await doctor(new FakeCluster(), {}, "--set", "minikube.memory=8Gi");
+    expect(out).toContain("✓ memory: 8192 MB of Docker's 8192 MB");
+  });
+
+  it("reads sudo -n true as minikube's Mac does: exit 1 'a password is required' without cached credentials", async () => {
+    const cluster = new FakeCluster();
+    expect((await doctor(cluster)).out).toContain("✓ sudo: sudo will ask for your password, visibly, only when writing /etc/hosts (--hosts)");
+    cluster.sudoCached = true;
+    expect((await doctor(cluster)).out).toContain("✓ sudo: sudo works without a password prompt");
   });
 
   it("prints JSON with --json", async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { readdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { downCommand, downSpec } from "../lab/commands/down.js";
 import { statusCommand, statusSpec } from "../lab/commands/status.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
@@ -24,7 +24,7 @@ let namespace: string;
 /** Claims the played storage provisioner leaves Pending, as one that cannot provision would. */
 let heldClaims: string | undefined;
 const controlPlane = available
-  ? useControlPlane({ loadBalancers: () => cluster?.tunnelAlive ?? false, holdClaims: (ns) => ns === heldClaims })
+  ? useControlPlane({ loadBalancers: () => cluster?.tunnelForwarding ?? false, holdClaims: (ns) => ns === heldClaims })
   : () => {
       throw new Error("no control plane");
     };
@@ -41,11 +41,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await stubs?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
   if (!available) return;
   namespace = uniqueNamespace();
   heldClaims = undefined;
   cluster = new FakeCluster({ controlPlane: controlPlane(), kubeconfig: testKubeconfig(controlPlane()) });
+  // The played tunnel's forwards are the stubs' listeners: nothing answers until a tunnel runs.
+  await stubs.setForwarding(false);
+  cluster.onForwards = (on) => stubs.setForwarding(on);
   lab = newHarness();
 });
 
@@ -59,6 +62,8 @@ const names = (resource: string): string[] =>
   JSON.parse(execFileSync("kubectl", ["--context", "anka-lab", "get", resource, "-n", namespace, "-o", "json"], { encoding: "utf8" }))
     .items.map((o: any) => o.metadata.name)
     .sort();
+const lbAddress = (service: string): string | undefined =>
+  JSON.parse(execFileSync("kubectl", ["--context", "anka-lab", "get", "service", service, "-n", namespace, "-o", "json"], { encoding: "utf8" })).status?.loadBalancer?.ingress?.[0]?.ip;
 const namespaceExists = () => {
   try {
     execFileSync("kubectl", ["--context", "anka-lab", "get", "namespace", namespace], { stdio: "ignore" });
@@ -171,6 +176,9 @@ describe.skipIf(!available)("lab:up", () => {
     expect(await up()).toBe(0);
     expect(await status()).toBe(0);
     cluster!.killTunnel();
+    // Killed, minikube's tunnel runs no cleanup: the LoadBalancer keeps 127.0.0.1 (C5), and only the
+    // tunnel check tells the lab it is gone.
+    expect(lbAddress("anka-controller")).toBe("127.0.0.1");
     lab.io.stdout.length = 0;
     expect(await status()).toBe(1);
     expect(lab.io.stdout.join("\n")).toMatch(/✗ tunnel: pid \d+ has exited/);
@@ -178,6 +186,10 @@ describe.skipIf(!available)("lab:up", () => {
     expect(await up()).toBe(0);
     expect(cluster!.runner.calls.slice(before).filter((c) => c.detached)).toHaveLength(1);
     expect(await status()).toBe(0);
+    // The new tunnel found the lab's Ingresses: minikube's own lines about them are in the log (C6).
+    expect(readFileSync(join(lab.stateDir, "tunnel.log"), "utf8")).toContain(
+      "❗  The service/ingress anka-controller requires privileged ports to be exposed: [80 443]\n🔑  sudo permission will be asked for it.",
+    );
   });
 
   it("stops cleanly on Ctrl-C: no orphan tunnel, the state says where, and the next run carries on", async () => {
@@ -232,7 +244,7 @@ describe.skipIf(!available)("lab:up", () => {
         2. kubectl config set-context anka-lab --namespace=<namespace>
         3. minikube addons enable ingress -p anka-lab
         4. wait for pods -n ingress-nginx -l app.kubernetes.io/component=controller to be Ready
-        5. minikube tunnel -p anka-lab > <state>/tunnel.log 2>&1 &   (detached; pid in <state>/tunnel.json)
+        5. minikube tunnel -p anka-lab > <state>/tunnel.log 2>&1 &   (detached; pid, start time and command in <state>/tunnel.json)
         6. generate the probe's token into <state>/probe-token (mode 0600) and Secret <namespace>/anka-lab-probe-token
         7. kubectl --context anka-lab apply --server-side --field-manager=anka-lab --force-conflicts -f - < (rendered manifests)
         8. wait for all 3 etcd members healthy
@@ -322,5 +334,192 @@ describe.skipIf(!available)("lab:status", () => {
   it("says the lab is not up when there is no profile", async () => {
     expect(await status()).toBe(1);
     expect(lab.io.stdout.join("\n")).toContain("✗ minikube profile: missing");
+  });
+});
+
+/** What a run drew on stderr with the plain renderer (step outputs and skips). */
+async function withStepLines(run: () => Promise<number>): Promise<{ code: number; lines: string }> {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => (written.push(String(chunk)), true));
+  lab.deps = { ...lab.deps, renderer: "simple" };
+  try {
+    return { code: await run(), lines: written.join("") };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
+  it("restarts a tunnel that outlived a Docker Desktop restart: alive, but forwarding nothing (B1)", async () => {
+    expect(await up()).toBe(0);
+    const first = cluster!.runner.calls.filter((c) => c.detached).length;
+    const oldPid = lab.state.tunnel()!.pid!;
+    cluster!.dockerDesktopRestarted();
+    // The node is stopped; the LoadBalancers keep 127.0.0.1 (no SIGINT cleanup); the tunnel lives on.
+    expect(cluster!.runner.isAlive(oldPid)).toBe(true);
+    expect(await up()).toBe(0);
+    expect(cluster!.runner.callsOf("minikube", "start")).toHaveLength(2);
+    expect(cluster!.runner.signals).toContainEqual({ pid: oldPid, signal: "SIGINT" });
+    expect(cluster!.runner.calls.filter((c) => c.detached).length).toBe(first + 1);
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(0);
+    expect(lab.io.stdout.join("\n")).toMatch(/✓ tunnel: running, pid \d+, forwards answer/);
+  });
+
+  it("lab:status calls a live but stale tunnel what it is", async () => {
+    expect(await up()).toBe(0);
+    cluster!.dockerDesktopRestarted();
+    await cluster!.runner.run(["minikube", "start", "-p", "anka-lab"]);
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(1);
+    expect(lab.io.stdout.join("\n")).toMatch(/✗ tunnel: pid \d+ is alive but 127\.0\.0\.1:\d+ \(controller\.port\) refuses connections: a stale tunnel/);
+  });
+
+  it("never trusts or signals a pid that another program holds after a reboot (B2)", async () => {
+    expect(await up()).toBe(0);
+    const pid = cluster!.rebootReusesTunnelPid();
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(1);
+    expect(lab.io.stdout.join("\n")).toMatch(new RegExp(`✗ tunnel: pid ${pid} now belongs to another process \\(/System/Library/CoreServices/Spotlight`));
+    const signalled = cluster!.runner.signals.length;
+    expect(await down()).toBe(0);
+    expect(cluster!.runner.signals.slice(signalled)).toEqual([]);
+    expect(cluster!.runner.isAlive(pid)).toBe(true);
+    expect(await up()).toBe(0);
+    expect(lab.state.tunnel()!.pid).not.toBe(pid);
+  });
+
+  it("adopts a tunnel the user started instead of respawning one that exits 111 (B3)", async () => {
+    const userPid = cluster!.userStartsTunnel();
+    expect(await up()).toBe(0);
+    expect(cluster!.runner.calls.filter((c) => c.detached)).toEqual([]);
+    expect(lab.state.tunnel()).toMatchObject({ pid: userPid, adopted: true });
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(0);
+    expect(lab.io.stdout.join("\n")).toMatch(new RegExp(`✓ tunnel: running, pid ${userPid}, started outside the lab, forwards answer`));
+    expect(await down()).toBe(0);
+    expect(cluster!.runner.signals).toEqual([]);
+    expect(cluster!.runner.isAlive(userPid)).toBe(true);
+  });
+
+  it("adopts the lock holder when its own tunnel exits with TUNNEL_ALREADY_RUNNING", async () => {
+    expect(await up()).toBe(0);
+    const pid = lab.state.tunnel()!.pid!;
+    // The record is lost (a fresh checkout's .lab/): the running tunnel is found by its command line.
+    lab.state.setTunnel(undefined);
+    expect(await up()).toBe(0);
+    expect(lab.state.tunnel()).toMatchObject({ pid, adopted: true });
+  });
+
+  it("stops the tunnel with SIGINT, on which minikube takes 127.0.0.1 off the LoadBalancers (C5)", async () => {
+    expect(await up()).toBe(0);
+    expect(lbAddress("anka-controller")).toBe("127.0.0.1");
+    const { stopTunnel } = await import("../lab/minikube/tunnel.js");
+    const { createContext } = await import("../lab/commands/common.js");
+    const ctx = createContext({ values: {}, positionals: [] } as never, lab.io, lab.deps, { waits: WAITS });
+    expect(await stopTunnel(ctx)).toBe("stopped");
+    expect(lbAddress("anka-controller")).toBeUndefined();
+  });
+
+  it("kills the tunnel's whole process group when SIGINT does not end it (C12)", async () => {
+    expect(await up()).toBe(0);
+    const pid = lab.state.tunnel()!.pid!;
+    cluster!.tunnelHangsOnSigint = true;
+    lab.deps = { ...lab.deps, waits: SHORT_WAITS };
+    expect(await down()).toBe(0);
+    expect(cluster!.runner.signals).toEqual([{ pid, signal: "SIGINT" }, { pid, signal: "SIGKILL", group: true }]);
+    expect(cluster!.tunnelAlive).toBe(false);
+  });
+});
+
+describe.skipIf(!available)("minikube profiles, as minikube really starts them", () => {
+  it("starts a stopped profile, comparing its settings before the start rewrites them (B7)", async () => {
+    expect(await up()).toBe(0);
+    await cluster!.runner.run(["minikube", "stop", "-p", "anka-lab"]);
+    // A profile made by an older lab config, with another ingress port published.
+    cluster!.profile!.ports = ["127.0.0.1:9999:80"];
+    cluster!.profile!.publishedPorts = ["127.0.0.1:9999:80"];
+    const before = cluster!.runner.calls.length;
+    const { code, lines } = await withStepLines(() => up());
+    expect(code).toBe(0);
+    const calls = cluster!.runner.calls.slice(before).map((c) => c.argv.slice(0, 3).join(" "));
+    expect(calls.filter((c) => c === "minikube start -p")).toHaveLength(1);
+    expect(calls.indexOf("minikube profile list")).toBeLessThan(calls.indexOf("minikube start -p"));
+    expect(cluster!.runner.callsOf("minikube", "profile", "list").at(-1)!.argv).toEqual(["minikube", "profile", "list", "-o", "json", "--light"]);
+    expect(lines).toMatch(/profile anka-lab is stopped; starting it \(it keeps its node as created: ingress port: profile publishes 127\.0\.0\.1:9999:80, config wants 127\.0\.0\.1:8080:80/);
+    // What minikube did: the saved config now says 8080, the node still publishes 9999.
+    expect(cluster!.profile).toMatchObject({ ports: ["127.0.0.1:8080:80"], publishedPorts: ["127.0.0.1:9999:80"], running: true });
+  });
+
+  it("reads the profile with --light, so another broken profile does not hide drift (C11)", async () => {
+    expect(await up()).toBe(0);
+    cluster!.brokenOtherProfile = true;
+    cluster!.profile!.ports = [];
+    const { code, lines } = await withStepLines(() => up());
+    expect(code).toBe(0);
+    expect(lines).toMatch(/profile anka-lab differs from the config: ingress port: profile publishes no ports/);
+  });
+
+  it("says Docker is down when minikube status prints null with exit 7 (C7)", async () => {
+    expect(await up()).toBe(0);
+    cluster!.dockerRunning = false;
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(1);
+    expect(lab.io.stdout.join("\n")).toContain("✗ minikube profile: docker down (Docker is not running, so minikube cannot see the node: start Docker Desktop (open -a Docker))");
+  });
+
+  it("honours lab:up --timeout over the default waits", async () => {
+    heldClaims = namespace;
+    const started = Date.now();
+    expect(await up("--timeout", "2")).toBe(1);
+    expect(lab.io.stderr.join("\n")).toContain("timed out after 2 s waiting for all 3 etcd members healthy");
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe.skipIf(!available)("lab:down, telling the truth", () => {
+  it("--purge removes the volumes' directories on the node, which the provisioner leaves after a restart (B5)", async () => {
+    expect(await up()).toBe(0);
+    const dirs = [`anka-registry-data`, `data-etcd-0`, `data-etcd-1`, `data-etcd-2`].map((c) => `/tmp/hostpath-provisioner/${namespace}/${c}`);
+    expect((await cluster!.nodeDirectories()).filter((d) => d.includes(namespace))).toEqual(dirs);
+    expect(await down("--purge", "--yes")).toBe(0);
+    expect((await cluster!.nodeDirectories()).filter((d) => d.includes(namespace))).toEqual([]);
+    const ssh = cluster!.runner.callsOf("minikube", "ssh").map((c) => c.argv.slice(5).join(" "));
+    expect(ssh).toEqual(dirs.flatMap((d) => [`sudo rm -rf ${d}`, `sudo test -e ${d}`]));
+    expect(lab.io.stdout.join("\n")).toContain("The lab is down and its data deleted.");
+  });
+
+  it("--purge checks each directory is gone after rm -rf, and says which stayed", async () => {
+    expect(await up()).toBe(0);
+    cluster!.nodeRecreatesDirs = true;
+    expect(await down("--purge", "--yes")).toBe(1);
+    expect(lab.io.stderr.join("\n")).toContain(`these volume directories are still on the node after rm -rf: /tmp/hostpath-provisioner/${namespace}/anka-registry-data`);
+  });
+
+  it("--purge on a stopped profile deletes nothing and says so, with how to delete it (B4)", async () => {
+    expect(await up()).toBe(0);
+    await cluster!.runner.run(["minikube", "stop", "-p", "anka-lab"]);
+    expect(await down("--purge", "--yes")).toBe(1);
+    const err = lab.io.stderr.join("\n");
+    expect(err).toContain("--purge could not keep its promise: minikube profile anka-lab is stopped, so nothing was deleted");
+    expect(err).toContain("To delete them: minikube start -p anka-lab && npm run lab:down -- --purge --yes");
+    expect(lab.io.stdout.join("\n")).not.toContain("data deleted");
+    expect((await cluster!.nodeDirectories()).filter((d) => d.includes(namespace))).toHaveLength(4);
+  });
+
+  it("has nothing to take down when minikube is not installed, with or without --dry-run", async () => {
+    cluster!.minikubeInstalled = false;
+    expect(await down()).toBe(0);
+    expect(lab.io.stdout.join("\n")).toContain("Nothing to take down: minikube is not installed");
+    expect(await down("--dry-run")).toBe(0);
+    expect(await down("--purge", "--yes")).toBe(0);
+    expect(mutations()).toEqual([]);
+  });
+
+  it("says in --help that the node keeps running, with its CPU and memory, unless --delete-cluster", async () => {
+    expect(await down("--help")).toBe(0);
+    expect(lab.io.stdout.join("\n").replace(/\s+/g, " ")).toContain(
+      "The minikube node keeps running, and keeps holding its minikube.cpus CPUs and minikube.memory in Docker Desktop, unless --delete-cluster",
+    );
   });
 });

@@ -1,17 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { colorEnabled } from "../lab/cli/color.js";
 import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
-import { clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
+import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
+import { FakeCluster } from "./support/fakeCluster.js";
+import { CommandError, settle } from "../lab/exec/types.js";
 import { appliedCount } from "../lab/steps/apply.js";
 import { chooseRenderer } from "../lab/cli/tasks.js";
 import { healthyMembers } from "../lab/kube/exec.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 
-/** `minikube status -o json` answers, per kubernetes/minikube cmd/minikube/cmd/status.go and https://minikube.sigs.k8s.io/docs/commands/status/. */
-function statusRunner(exitCode: number, stdout: string): FakeRunner {
+/**
+ * `minikube status -o json` answers (minikube cmd/minikube/cmd/status.go statusJSON, exitCode;
+ * pkg/minikube/mustload/mustload.go for a missing profile), and `docker info` up or down.
+ */
+function statusRunner(exitCode: number, stdout: string, dockerUp = true): FakeRunner {
   const runner = new FakeRunner();
-  runner.handle(() => ({ exitCode, stdout }));
+  runner.handle((argv) =>
+    argv[0] === "docker"
+      ? dockerUp
+        ? { stdout: '{"ServerVersion":"28.3.2","OperatingSystem":"Docker Desktop"}' }
+        : { exitCode: 1, stdout: '{"ServerVersion":""}', stderr: "Cannot connect to the Docker daemon at unix:///Users/dev/.docker/run/docker.sock. Is the docker daemon running?\n" }
+      : { exitCode, stdout },
+  );
   return runner;
 }
 
@@ -25,11 +36,40 @@ describe("minikube status", () => {
       '[{"Name":"anka-lab","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false},{"Name":"anka-lab-m02","Host":"Running","Kubelet":"Running","APIServer":"Irrelevant","Kubeconfig":"Irrelevant","Worker":true}]',
       "running",
     ],
-    ["a missing profile", 85, '{"specversion":"1.0","type":"io.k8s.sigs.minikube.info","data":{"message":"Profile \\"anka-lab\\" not found."}}', "missing"],
+    [
+      "a missing profile",
+      85,
+      '{"specversion":"1.0","id":"0b1f5a4e-3c55-4a57-9d0e-2f4f1f0f8c11","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.info","datacontenttype":"application/json","data":{"message":"Profile \\"anka-lab\\" not found. Run \\"minikube profile list\\" to view all profiles."}}\n' +
+        '{"specversion":"1.0","id":"5d0c2a8e-8a43-4d6f-a0a4-6e2a54f3f2b7","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.info","datacontenttype":"application/json","data":{"message":"To start a cluster, run: \\"minikube start -p anka-lab\\""}}\n',
+      "missing",
+    ],
     ["a profile whose node is gone", 7, "null", "broken"],
     ["a paused apiserver", 2, '{"Name":"anka-lab","Host":"Running","Kubelet":"Running","APIServer":"Paused","Kubeconfig":"Configured","Worker":false}', "broken"],
   ])("reads %s", async (_, exitCode, stdout, kind) => {
     expect((await clusterState(statusRunner(exitCode, stdout), "anka-lab")).kind).toBe(kind);
+  });
+
+  it("reads addons list of a missing profile, which exits 0 with {} for every addon (C2), as not enabled", async () => {
+    const cluster = new FakeCluster();
+    const listed = await cluster.runner.run(["minikube", "addons", "list", "-p", "anka-lab", "-o", "json"]);
+    expect(listed.exitCode).toBe(0);
+    expect(JSON.parse(listed.stdout).ingress).toEqual({});
+    expect(await addonEnabled(cluster.runner, "anka-lab", "ingress")).toBe(false);
+  });
+
+  it("names the docker-desktop cask when docker is missing, as the Brewfile and doctor do (C10)", () => {
+    let error: unknown;
+    try {
+      settle({ argv: ["docker", "info"], exitCode: 127, stdout: "", stderr: "" }, {}, { missing: true });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as CommandError).hint).toBe("install Docker Desktop with `brew install --cask docker-desktop` and start it");
+  });
+
+  it("tells Docker down from a gone node when status prints null with exit 7 (C7)", async () => {
+    const state = await clusterState(statusRunner(7, "null", false), "anka-lab");
+    expect(state).toEqual({ kind: "docker down", detail: "Docker is not running, so minikube cannot see the node: start Docker Desktop (open -a Docker)" });
   });
 });
 

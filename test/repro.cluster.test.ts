@@ -1,13 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { reproCommand, reproSpec, type ReproDeps } from "../lab/commands/repro.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
 import { startProbe, type RunningProbe } from "../lab/local/probe.js";
-import { PushError, type PushOptions, type PushResult } from "../lab/push/client.js";
+import { PushError, pushTemplate, type PushOptions, type PushResult } from "../lab/push/client.js";
+import { fileStream, type SampleTemplate, type TemplateFile } from "../lab/template/sample.js";
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
@@ -141,6 +142,21 @@ describe.skipIf(!available)("lab:repro ingress-request-buffering", () => {
     expect(out).toContain("fixed: the body streamed through (stall 0.0 s, 0 B spooled)");
   });
 
+  it("does not call a wait after 100% buffering when nothing was spooled on the ingress pod", async () => {
+    // A slow registry: the client waits after 100% with buffering on, but nginx's spool stays empty.
+    const push: ReproDeps["push"] = async (options) => {
+      cluster.inPod!.spoolKiB = 0;
+      await new Promise<void>((resolve) => (cluster.inPod!.onAnswered = (argv) => argv.includes("du") && resolve()));
+      return scriptedPush(() => ({
+        files: [{ path: "images/layer-0.ank", size: 7 * 2 ** 20, sha256: "0".repeat(64), seconds: 9, attempts: 1, pod: "p", answerSeconds: 8.5 }],
+      }))!(options);
+    };
+    expect(await repro({ ...always, push }, "ingress-request-buffering")).toBe(1);
+    expect(lab.io.stdout.join("\n")).toContain(
+      "not reproduced here, because the client waited 8.5 s after 100%, but the ingress pod spooled only 0 B: the wait is not request buffering",
+    );
+  });
+
   it("restores even when the push fails in the middle", async () => {
     const push = scriptedPush(() => new PushError("nothing listens at 127.0.0.1:8080: is the lab up and its tunnel running (npm run lab:status)?", true));
     expect(await repro({ ...always, push }, "ingress-request-buffering")).toBe(1);
@@ -235,8 +251,46 @@ describe.skipIf(!available)("lab:repro registry-rescheduled", () => {
     // The ReplicaSet replaced the deleted pod, and restore waited for it.
     expect(buildCloudPods()).toHaveLength(2);
     expect(buildCloudPods()).not.toContain(receiver);
-    expect(out).toContain("files committed before the failure: 0 of 4");
+    expect(out).toContain("files committed before the failure: 0 of 4, each matching the template's sha256; none partial");
     expect(out).toContain("fixed: the retry through the LoadBalancer completed on anka-build-cloud-7d9c8b6f5-ax0");
+  });
+
+  /** A first push that commits `first` as the first file on the shared volume, then dies with the receiving pod. */
+  function pushThatCommits(first: (template: SampleTemplate, file: TemplateFile) => Promise<Buffer>): ReproDeps["push"] {
+    mkdirSync(join(volume, "anka-lab-probe", ".partial"), { recursive: true });
+    const receiver = buildCloudPods()[1]!;
+    let attempt = 0;
+    return async (options) => {
+      if (attempt++ === 0) {
+        const file = options.template.files[0]!;
+        const dest = join(volume, "anka-lab-probe", "files", options.template.name, file.path);
+        mkdirSync(dirname(dest), { recursive: true });
+        writeFileSync(dest, await first(options.template, file));
+        writeFileSync(join(volume, "anka-lab-probe", ".partial", `${receiver}-0456.part`), "half");
+        await new Promise<void>((resolve) => (cluster.onKubectl = (verb, argv) => verb === "delete" && argv.includes("pod") && resolve()));
+        throw new PushError("connection reset mid-transfer: the registry pod went away", true);
+      }
+      return scriptedPush(() => ({}))!(options);
+    };
+  }
+  const whole = async (template: SampleTemplate, file: TemplateFile) => {
+    const parts: Buffer[] = [];
+    for await (const chunk of fileStream(template, file)) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  };
+
+  it("counts a file committed whole before the pod went away, by its sha256", async () => {
+    expect(await repro({ ...always, push: pushThatCommits(whole) }, "registry-rescheduled")).toBe(0);
+    expect(lab.io.stdout.join("\n")).toMatch(/files committed before the failure: 1 of 4, each matching the template's sha256 \(\S+\); none partial/);
+  });
+
+  it("fails, naming the file, when a partial file was committed", async () => {
+    const truncated = async (template: SampleTemplate, file: TemplateFile) => {
+      const body = await whole(template, file);
+      return body.subarray(0, Math.floor(body.length / 2));
+    };
+    expect(await repro({ ...always, push: pushThatCommits(truncated) }, "registry-rescheduled")).toBe(1);
+    expect(lab.io.stdout.join("\n")).toMatch(/stopped in act: a partial or corrupt file was committed on \S+: \S+ \(sha256 differs from the template's\)/);
   });
 });
 
@@ -245,9 +299,28 @@ describe.skipIf(!available)("lab:repro idle-timeout, through the real proxy to a
     expect(await repro({}, "idle-timeout", "--idle-seconds", "1")).toBe(0);
     const out = lab.io.stdout.join("\n");
     expect(out).toContain("reproduced: the idle timeout cut the push during its silent phase");
-    expect(out).toContain("  idle timeout 1 s, silent phase 1.5 s after each file's body");
+    expect(out).toContain("  idle timeout 1 s, silent phase 1.5 s after each file's body, stall watch 3 s");
     expect(out).toContain("  connections cut: 1");
     expect(out).toContain("fixed: the push completed through an idle timeout of 3 s");
+  }, 60_000);
+
+  it("works at its default of 350 s, played 350 times faster with the push client's stall watch scaled alike", async () => {
+    // At the default the silent phase is 525 s, and the push client gives up after 120 s without a
+    // byte (its default stall watch). Scale every time by 1/350: idle 1 s, silent 1.5 s, and the
+    // client's default stall becomes 120/350 s, so a scenario that leaves the stall watch at its
+    // default is stopped by it, not by the idle cutoff, in act and in verify alike.
+    const scale = 1 / 350;
+    const clientDefaultStallMs = Math.round(120_000 * scale);
+    const seen: (number | undefined)[] = [];
+    const push = (options: Omit<PushOptions, "signal">) => {
+      seen.push(options.stallMs);
+      return pushTemplate({ ...options, stallMs: options.stallMs ?? clientDefaultStallMs });
+    };
+    expect(await repro({ push }, "idle-timeout", "--idle-seconds", String(Math.round(350 * scale)))).toBe(0);
+    const out = lab.io.stdout.join("\n");
+    expect(out).toContain("reproduced: the idle timeout cut the push during its silent phase");
+    expect(out).toContain("fixed: the push completed through an idle timeout of 3 s");
+    expect(seen.every((ms) => ms !== undefined && ms > 1500)).toBe(true);
   }, 60_000);
 });
 

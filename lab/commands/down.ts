@@ -1,5 +1,5 @@
 import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
-import { downSteps } from "../down.js";
+import { downSteps, type DownOutcome } from "../down.js";
 import { stoppedLine } from "../cli/signals.js";
 import { InterruptedError, runSteps } from "../steps/step.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
@@ -12,6 +12,7 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
   if (deleteCluster && !purge)
     throw new UsageError("--delete-cluster deletes the registry and etcd data with the cluster; add --purge to confirm that");
   const interrupt = interruptible(deps);
+  const outcome: DownOutcome = {};
   const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits: deps.waits ?? { timeoutMs: 180_000, intervalMs: 1000 } });
   try {
     if (purge && args.values.yes !== true && !ctx.dryRun) {
@@ -23,7 +24,7 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
         return 1;
       }
     }
-    await runSteps(ctx, "lab:down", downSteps({ purge, deleteCluster }), rendererFor(deps));
+    await runSteps(ctx, "lab:down", downSteps({ purge, deleteCluster }, outcome), rendererFor(deps));
   } catch (error) {
     if (error instanceof InterruptedError || interrupt.signal.aborted) {
       const step = error instanceof InterruptedError ? `during "${error.step}"` : "before the first step";
@@ -34,7 +35,19 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
   } finally {
     interrupt.dispose();
   }
-  if (ctx.dryRun) io.out(ctx.plan.length ? ctx.formatPlan() : "Plan (--dry-run): nothing to do; the lab is already down.");
-  else io.out(purge ? "The lab is down and its data deleted." : "The lab is down. Its data is kept: npm run lab:up brings it back.");
+  if (outcome.nothing) {
+    io.out(`Nothing to take down: ${outcome.nothing}.`);
+    return 0;
+  }
+  if (ctx.dryRun) {
+    io.out(ctx.plan.length ? ctx.formatPlan() : "Plan (--dry-run): nothing to do; the lab is already down.");
+    return 0;
+  }
+  if (purge && outcome.kept) {
+    io.err(`anka-lab: the lab is down, but --purge could not keep its promise: ${outcome.kept}`);
+    return 1;
+  }
+  const node = ctx.usesMinikube && !deleteCluster ? ` The minikube node ${ctx.config.profile} keeps running (minikube stop -p ${ctx.config.profile} frees its CPU and memory).` : "";
+  io.out((purge ? "The lab is down and its data deleted." : "The lab is down. Its data is kept: npm run lab:up brings it back.") + node);
   return 0;
 }

@@ -135,7 +135,13 @@ export const downSpec: CommandSpec = {
   ],
   details: `Stops the tunnel, removes the lab's Deployments, StatefulSets, Services, Ingresses and budgets,
 and removes the lab's /etc/hosts block. The PersistentVolumeClaims (templates in the registry volume,
-etcd's data) stay, so the next lab:up finds them again.`,
+etcd's data) stay, so the next lab:up finds them again.
+
+The minikube node keeps running, and keeps holding its minikube.cpus CPUs and minikube.memory in
+Docker Desktop, unless --delete-cluster (minikube stop -p PROFILE pauses it and keeps everything).
+--purge also removes each volume's directory on the node (minikube's hostpath provisioner leaves it
+after any minikube restart) and checks it is gone; on a stopped profile it deletes nothing and says
+so (exit 1). With no minikube installed there is nothing to take down (exit 0).`,
   examples: ["npm run lab:down", "npm run lab:down -- --purge --yes", "npm run lab:down -- --delete-cluster --purge"],
 };
 

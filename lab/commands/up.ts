@@ -1,7 +1,7 @@
 import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
 import { green } from "../cli/color.js";
 import { stoppedLine } from "../cli/signals.js";
-import { stopTunnel, tunnelStatus } from "../minikube/tunnel.js";
+import { stopTunnel, tunnelProcessAlive } from "../minikube/tunnel.js";
 import { decideHosts } from "../steps/hosts.js";
 import { InterruptedError, runSteps } from "../steps/step.js";
 import { upEndpoints, upSteps, upSummary } from "../up.js";
@@ -19,10 +19,12 @@ function timeoutMs(args: ParsedArgs): number {
 }
 
 export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
-  const waits = deps.waits ?? { timeoutMs: timeoutMs(args), intervalMs: 2000 };
+  // --timeout wins over everything, a test's waits included, so a test can show it is honoured.
+  const timeout = timeoutMs(args);
+  const waits = args.values.timeout !== undefined ? { intervalMs: deps.waits?.intervalMs ?? 2000, timeoutMs: timeout } : (deps.waits ?? { timeoutMs: timeout, intervalMs: 2000 });
   const interrupt = interruptible(deps);
-  const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits });
-  const tunnelWasRunning = tunnelStatus(ctx).running;
+  const ctx = createContext(args, io, { ...withSignal(deps, interrupt.signal), waits }, { waits });
+  const tunnelWasRunning = ctx.usesMinikube && (await tunnelProcessAlive(ctx));
   let step = "the /etc/hosts question";
   try {
     // Asked here, before the task list draws: under listr2's live view a question is never seen.

@@ -6,7 +6,6 @@ import { formatBytes, sizeToBytes } from "../config/size.js";
 import { CommandError } from "../exec/types.js";
 import { describeShadows, hostsResolved, hostsShadows, labHostnames } from "../hosts.js";
 import { clusterState, minikubeVersion, memoryMegabytes } from "../minikube/minikube.js";
-import { tunnelStatus } from "../minikube/tunnel.js";
 
 export type CheckStatus = "pass" | "warn" | "fail";
 
@@ -202,10 +201,11 @@ function resourceChecks(ctx: LabContext, info: DockerInfo): CheckResult[] {
         : { name: "cpus", status: "pass", detail: `${cpus} of Docker's ${info.NCPU} CPUs` },
     );
   if (info.MemTotal !== undefined) {
-    // minikube's suggested memory for the docker driver stops at Docker's memory minus 48 MB, and an
-    // explicit --memory above Docker's memory is refused (kubernetes/minikube cmd/minikube/cmd/start.go
-    // suggestMemoryAllocation, cmd/minikube/cmd/start_flags.go); the check keeps the 48 MB margin.
-    const dockerMb = Math.floor(info.MemTotal / 2 ** 20) - 48;
+    // minikube refuses an explicit --memory only when it is above Docker's memory (minikube
+    // cmd/minikube/cmd/start_flags.go getMemorySize: `if driver.IsKIC(drvName) && mem > containerLimit`,
+    // containerLimit = docker info's MemTotal in MB, start.go memoryLimits); the "Docker's memory
+    // - 48 MB" in start.go suggestMemoryAllocation is only its suggested default.
+    const dockerMb = Math.floor(info.MemTotal / 2 ** 20);
     const wantMb = memoryMegabytes(ctx.config);
     results.push(
       wantMb > dockerMb
@@ -229,6 +229,10 @@ async function portChecks(ctx: LabContext, facts: HostFacts, labRunning: boolean
     ["controller.port", ctx.config.controller.port],
     ["registry.port", ctx.config.registry.port],
     ["ingress.port", ctx.config.ingress.port],
+    // The tunnel forwards every LoadBalancer port, the probe's too (one `ssh -L` per Service port,
+    // minikube pkg/minikube/tunnel/kic/ssh_conn.go createSSHConn); ssh's own complaint about a busy
+    // port goes only to minikube's log file, never to .lab/tunnel.log.
+    ...(ctx.config.probe.enabled ? [["probe.port", ctx.config.probe.port] as [string, number]] : []),
   ];
   const results: CheckResult[] = [];
   for (const [key, port] of ports) {
@@ -278,9 +282,17 @@ export async function runDoctor(ctx: LabContext, facts: HostFacts = realHostFact
     const docker = await dockerChecks(ctx);
     results.push(...docker.results);
     if (docker.info) results.push(...resourceChecks(ctx, docker.info));
+    else
+      results.push({
+        name: "cpus, memory",
+        status: "warn",
+        detail: `not checked: Docker is not reachable, so its CPUs and memory are unknown (minikube.cpus ${ctx.config.minikube.cpus}, minikube.memory ${memoryMegabytes(ctx.config)} MB)`,
+        fix: "start Docker Desktop and run npm run lab:doctor again",
+      });
     const minikubeOk = results.find((r) => r.name === "minikube")?.status === "pass";
+    // Only a running cluster explains busy ports: a tunnel left alive while the node is stopped
+    // does not, and `docker start` of the node would then fail on a busy ingress port.
     labRunning = minikubeOk && docker.info !== undefined && (await clusterState(ctx.runner, ctx.config.profile)).kind === "running";
-    labRunning ||= tunnelStatus(ctx).running;
   }
   results.push(await diskCheck(ctx, facts));
   if (ctx.usesMinikube) results.push(...(await portChecks(ctx, facts, labRunning)));

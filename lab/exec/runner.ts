@@ -4,7 +4,7 @@ import { openSync, closeSync } from "node:fs";
 // execa is loaded at the first command, not with the module: a command's first line (listr2's first
 // task) need not wait for it (about 150 ms of a 2-core machine's start; see npm run bench:start).
 let loadExeca: Promise<typeof import("execa")> | undefined;
-import { DEFAULT_TIMEOUT_MS, pasteable, settle, type RunOptions, type RunResult, type Runner } from "./types.js";
+import { DEFAULT_TIMEOUT_MS, parsePs, pasteable, settle, type ProcessInfo, type RunOptions, type RunResult, type Runner } from "./types.js";
 
 export { CommandError, pasteable, settle, type RunOptions, type RunResult, type Runner } from "./types.js";
 
@@ -69,12 +69,30 @@ export class ExecaRunner implements Runner {
     }
   }
 
-  signal(pid: number, signal: NodeJS.Signals): boolean {
+  signal(pid: number, signal: NodeJS.Signals, options: { readonly group?: boolean } = {}): boolean {
     try {
-      process.kill(pid, signal);
+      // kill(2): a negative pid signals every process in that process group.
+      process.kill(options.group ? -pid : pid, signal);
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** `ps -o pid= -o lstart= -o command= -p PID`: exits 1 and prints nothing when the pid is not running. */
+  async processInfo(pid: number): Promise<ProcessInfo | undefined> {
+    const result = await this.ps(["-p", String(pid)]);
+    return parsePs(result).find((p) => p.pid === pid);
+  }
+
+  async processes(): Promise<ProcessInfo[]> {
+    return parsePs(await this.ps(["-A"]));
+  }
+
+  private async ps(select: string[]): Promise<string> {
+    const { execa } = await (loadExeca ??= import("execa"));
+    // LC_ALL=C: lstart in the C locale's English day and month names, which parsePs reads.
+    const child = await execa("ps", [...select, "-o", "pid=", "-o", "lstart=", "-o", "command="], { reject: false, timeout: 10_000, env: { LC_ALL: "C" } });
+    return String(child.stdout ?? "");
   }
 }

@@ -46,8 +46,40 @@ export interface Runner {
   startDetached(argv: readonly string[], logFile: string): Promise<number>;
   /** Whether a pid is alive. */
   isAlive(pid: number): boolean;
-  /** Sends a signal; false when the process is already gone. */
-  signal(pid: number, signal: NodeJS.Signals): boolean;
+  /**
+   * Sends a signal to a process, or with `group` to its whole process group (a process started
+   * detached leads its own group, so its children go too); false when nothing received it.
+   */
+  signal(pid: number, signal: NodeJS.Signals, options?: { readonly group?: boolean }): boolean;
+  /**
+   * What identifies a live process: its start time and command line, or undefined when the pid is
+   * not running. A pid alone is not an identity: after a reboot another process may hold it.
+   */
+  processInfo(pid: number): Promise<ProcessInfo | undefined>;
+  /** Every process this user can see, with the same identity (for finding a tunnel the user started). */
+  processes(): Promise<ProcessInfo[]>;
+}
+
+/** A process as `ps -o pid= -o lstart= -o command=` shows it. */
+export interface ProcessInfo {
+  readonly pid: number;
+  /** `lstart`: the start time as ctime(3) prints it, e.g. "Wed Dec  2 02:11:38 2026". */
+  readonly started: string;
+  readonly command: string;
+}
+
+/**
+ * Parses `ps -o pid= -o lstart= -o command=` lines. lstart is ctime(3)'s fixed 24-character form on
+ * both macOS ps(1) (BSD: "lstart  The exact time the command started, using the %c format") and
+ * procps ps(1) on Linux ("lstart  time the command started"), so the command is what follows it.
+ */
+export function parsePs(text: string): ProcessInfo[] {
+  const out: ProcessInfo[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\s+(.*?)\s*$/.exec(line);
+    if (m) out.push({ pid: Number(m[1]), started: m[2]!, command: m[3]! });
+  }
+  return out;
 }
 
 /** A shell-pasteable rendering of argv, quoted as zx quotes. */
@@ -82,7 +114,7 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 const INSTALL_HINTS: Record<string, string> = {
   minikube: "install it with `brew install minikube` (or `brew bundle` in this repo)",
   kubectl: "install it with `brew install kubernetes-cli` (or `brew bundle` in this repo)",
-  docker: "install Docker Desktop with `brew install --cask docker` and start it",
+  docker: "install Docker Desktop with `brew install --cask docker-desktop` and start it",
   curl: "install curl",
 };
 

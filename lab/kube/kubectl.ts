@@ -58,9 +58,15 @@ export function summarizePod(pod: LiveObject): PodSummary {
     phase: pod.status?.phase ?? "Unknown",
     ready: conditions.some((c) => c.type === "Ready" && c.status === "True"),
     restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
+    // A container that keeps dying shows CrashLoopBackOff as its state and why it died last
+    // (OOMKilled, Error with its exit code) only in lastState.terminated: both are named.
     waiting: statuses.flatMap((s) => {
-      const reason = s.state?.waiting?.reason ?? s.lastState?.terminated?.reason;
-      return reason ? [`${s.name}: ${reason}${s.state?.waiting?.message ? ` (${String(s.state.waiting.message).slice(0, 160)})` : ""}`] : [];
+      const waiting = s.state?.waiting;
+      const last = s.lastState?.terminated;
+      const lastText = last?.reason ? `last exit ${last.reason}${last.exitCode !== undefined ? ` (code ${last.exitCode})` : ""}` : "";
+      if (waiting?.reason)
+        return [`${s.name}: ${waiting.reason}${waiting.message ? ` (${String(waiting.message).slice(0, 160)})` : ""}${lastText ? `; ${lastText}` : ""}`];
+      return lastText ? [`${s.name}: ${lastText}`] : [];
     }),
   };
 }

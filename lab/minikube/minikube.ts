@@ -14,6 +14,7 @@ export type ClusterState =
   | { kind: "missing" }
   | { kind: "running" }
   | { kind: "stopped" }
+  | { kind: "docker down"; detail: string }
   | { kind: "broken"; detail: string };
 
 interface NodeStatus {
@@ -27,9 +28,11 @@ interface NodeStatus {
 
 /**
  * Reads `minikube status -p P -o json`: an object for one node, an array for several; exit 0 when
- * running, bits 1/2/4 for host, kubelet/apiserver and kubeconfig trouble, 85 for no profile, and a
- * `null` body with exit 7 when the profile outlived its node (kubernetes/minikube cmd/minikube/cmd/status.go;
- * exit bits: https://minikube.sigs.k8s.io/docs/commands/status/).
+ * running, bits 1/2/4 for host, kubelet/apiserver and kubeconfig trouble, 85 for no profile
+ * (minikube cmd/minikube/cmd/status.go statusJSON and exitCode; pkg/minikube/mustload/mustload.go
+ * Partial). A `null` body with exit 7 means no node status could be read (pkg/minikube/cluster/
+ * status.go GetStatus returns an error, status.go marshals the nil slice): the node container is
+ * gone, or Docker itself does not answer. `docker info` tells the two apart.
  */
 export async function clusterState(runner: Runner, profile: string): Promise<ClusterState> {
   const result = await runner.run(["minikube", "status", "-p", profile, "-o", "json"], { allowFailure: true, timeoutMs: 60_000 });
@@ -40,7 +43,18 @@ export async function clusterState(runner: Runner, profile: string): Promise<Clu
   } catch {
     return { kind: "broken", detail: `minikube status printed no JSON (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(0, 200)}` };
   }
-  if (parsed === null) return { kind: "broken", detail: "the profile exists but its node is gone" };
+  if (parsed === null) {
+    const docker = await runner.run(["docker", "info", "--format", "{{json .}}"], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
+    let serverVersion: string | undefined;
+    try {
+      serverVersion = (JSON.parse(docker?.stdout ?? "") as { ServerVersion?: string }).ServerVersion;
+    } catch {
+      // No JSON: judged as not answering below.
+    }
+    if (!docker || docker.exitCode !== 0 || !serverVersion)
+      return { kind: "docker down", detail: "Docker is not running, so minikube cannot see the node: start Docker Desktop (open -a Docker)" };
+    return { kind: "broken", detail: "the profile exists but its node container is gone" };
+  }
   const nodes = (Array.isArray(parsed) ? parsed : [parsed]) as NodeStatus[];
   const control = nodes.find((n) => !n.Worker) ?? nodes[0]!;
   if (result.exitCode === 0 && nodes.every((n) => n.Host === "Running" && n.Kubelet === "Running")) return { kind: "running" };
@@ -60,8 +74,14 @@ interface ProfileConfig {
   KubernetesConfig?: { KubernetesVersion?: string; ContainerRuntime?: string };
 }
 
+/**
+ * The profile's saved settings. `--light` skips the status of every profile (minikube
+ * cmd/minikube/cmd/config/profile_list.go: `--light/-l`, updateProfilesStatus sets "Skipped"); without
+ * it any other profile with no control plane makes the whole list exit non-zero (profileStatus:
+ * exit.Message(reason.GuestCpConfig, …)) and a slow machine spends seconds per profile.
+ */
 export async function profileConfig(runner: Runner, profile: string): Promise<ProfileConfig | undefined> {
-  const result = await runner.run(["minikube", "profile", "list", "-o", "json"], { allowFailure: true, timeoutMs: 60_000 });
+  const result = await runner.run(["minikube", "profile", "list", "-o", "json", "--light"], { allowFailure: true, timeoutMs: 60_000 });
   if (result.exitCode !== 0) return undefined;
   const list = JSON.parse(result.stdout) as { valid?: { Name: string; Config?: ProfileConfig }[] };
   return list.valid?.find((p) => p.Name === profile)?.Config;

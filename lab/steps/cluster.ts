@@ -4,9 +4,14 @@ import type { Step } from "./step.js";
 
 /**
  * The minikube profile, started once with every setting explicit. A running profile is never
- * started again (a second `minikube start` is idempotent but slow and re-applies addons); when its
- * settings differ from the config, the step says which and how to recreate (an existing profile
- * keeps its saved config: kubernetes/minikube cmd/minikube/cmd/start_flags.go updateExistingConfigFromFlags).
+ * started again (a second `minikube start` is idempotent but slow and re-applies addons). A stopped
+ * one is started, but its saved settings are compared with the config first: `minikube start` on an
+ * existing profile writes --ports, --container-runtime and --kubernetes-version into the saved
+ * config without recreating the node container (minikube cmd/minikube/cmd/start_flags.go
+ * updateExistingConfigFromFlags: updateStringSliceFromFlag(cmd, &cc.ExposedPorts, ports), …), and
+ * the published ports stay what `docker run` got at creation
+ * (pkg/minikube/registry/drvs/docker/docker.go), so after the start the saved config would no
+ * longer say what the node really publishes.
  */
 export const clusterStep: Step = {
   id: "cluster",
@@ -26,18 +31,25 @@ export const clusterStep: Step = {
       ctx.plannedFreshCluster = ctx.dryRun;
       return;
     }
-    if (state.kind === "stopped" || state.kind === "broken") {
-      report.output(`profile ${ctx.config.profile} is ${state.kind === "stopped" ? "stopped" : `unhealthy (${state.detail})`}; starting it`);
-      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
-    }
+    if (state.kind === "docker down")
+      throw Object.assign(new Error(`Docker is not running, so minikube cannot reach profile ${ctx.config.profile}'s node`), {
+        hint: "start Docker Desktop (open -a Docker), wait until it says it is running, then npm run lab:up",
+      });
+    // Read before any start: a start rewrites what profile list reports.
     const actual = await profileConfig(ctx.runner, ctx.config.profile);
     const drift = actual ? profileDrift(ctx.config, actual) : [];
-    if (drift.length > 0) {
+    const recreate = "to recreate it: npm run lab:down -- --delete-cluster --purge && npm run lab:up";
+    if (state.kind === "stopped" || state.kind === "broken") {
       report.output(
-        `profile ${ctx.config.profile} differs from the config: ${drift.join("; ")}. ` +
-          "It keeps its settings; to recreate it: npm run lab:down -- --delete-cluster --purge && npm run lab:up",
+        `profile ${ctx.config.profile} is ${state.kind === "stopped" ? "stopped" : `unhealthy (${state.detail})`}; starting it` +
+          (drift.length ? ` (it keeps its node as created: ${drift.join("; ")}; ${recreate})` : ""),
       );
-    } else if (state.kind === "running") {
+      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+      return;
+    }
+    if (drift.length > 0) {
+      report.output(`profile ${ctx.config.profile} differs from the config: ${drift.join("; ")}. It keeps its settings; ${recreate}`);
+    } else {
       report.skip(`profile ${ctx.config.profile} is running with the configured settings`);
     }
   },

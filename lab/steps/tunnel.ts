@@ -7,7 +7,8 @@ export const tunnelStep: Step = {
   enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
     const outcome = await ensureTunnel(ctx);
-    if (outcome === "running") report.skip("already running (pid in .lab/tunnel.json)");
+    if (outcome === "running") report.skip("already running and forwarding (identity in .lab/tunnel.json)");
+    else if (outcome === "adopted") report.output("a minikube tunnel you started serves this profile; the lab uses it and lab:down leaves it running");
     else report.output(`${ctx.dryRun ? "would be started" : outcome}; log in ${ctx.state.path("tunnel.log")}`);
   },
 };

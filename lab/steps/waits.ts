@@ -3,7 +3,7 @@ import type { LabContext } from "../context.js";
 import { DiagnosedError, diagnosePods } from "../diagnose.js";
 import { etcdClusterHealth } from "../kube/exec.js";
 import { getOne } from "../kube/kubectl.js";
-import { ensureTunnel, tunnelStatus } from "../minikube/tunnel.js";
+import { ensureTunnel, markForwarding, tunnelStatus } from "../minikube/tunnel.js";
 import { NAMES, selectorString } from "../manifests/names.js";
 import { notYet, ready, waitFor, WaitTimeoutError, type Probe } from "../wait.js";
 import type { Step, StepReport } from "./step.js";
@@ -84,8 +84,9 @@ export const loadBalancersStep: Step = {
       "LoadBalancer addresses for the controller and registry",
       NAMES.buildCloud,
       async () => {
-        if (ctx.usesMinikube && !tunnelStatus(ctx).running) {
-          // The tunnel died (laptop sleep, killed): it is what assigns these addresses.
+        if (ctx.usesMinikube && !(await tunnelStatus(ctx)).running) {
+          // The tunnel died (laptop sleep, killed) or went stale (the node restarted): it is what
+          // assigns these addresses and forwards them.
           await ensureTunnel(ctx);
           restarted = true;
         }
@@ -118,6 +119,7 @@ export const servicesAnswerStep: Step = {
       const [c, r] = await Promise.all([ankaStatus(urls.controller + CONTROLLER_STATUS_PATH), ankaStatus(urls.registry + REGISTRY_STATUS_PATH)]);
       return c.ok && r.ok ? ready(`${c.detail}; ${r.detail}`) : notYet(`${c.detail}; ${r.detail}`);
     });
+    if (result && ctx.usesMinikube) markForwarding(ctx);
     if (result) report.output(result);
   },
 };

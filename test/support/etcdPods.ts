@@ -240,4 +240,10 @@ export class EtcdPods implements Runner {
   signal(): boolean {
     throw new Error("EtcdPods: signal is not modelled");
   }
+  async processInfo(): Promise<undefined> {
+    throw new Error("EtcdPods: processInfo is not modelled");
+  }
+  async processes(): Promise<never[]> {
+    throw new Error("EtcdPods: processes is not modelled");
+  }
 }

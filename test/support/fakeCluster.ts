@@ -26,8 +26,20 @@ const FIXTURES = join(import.meta.dirname, "..", "fixtures");
  *  - `minikube addons enable ingress` deploys the controller in namespace ingress-nginx with labels
  *    app.kubernetes.io/name=ingress-nginx, app.kubernetes.io/component=controller and IngressClass
  *    nginx (deploy/addons/ingress/ingress-deploy.yaml).
- *  - minikube tunnel (docker driver) sets LoadBalancer status to 127.0.0.1 while it runs
- *    (test/cluster/controllers.ts, startLoadBalancerPublisher, active while the played tunnel lives).
+ *  - minikube tunnel (docker driver) sets LoadBalancer status to 127.0.0.1 while it forwards
+ *    (test/cluster/controllers.ts, startLoadBalancerPublisher, active while `tunnelForwarding`); it
+ *    takes one lock per profile and a second one exits 111 (cmd/minikube/cmd/tunnel.go
+ *    mustLockOrExit); it clears the LoadBalancer status only on SIGINT (pkg/minikube/tunnel/kic/
+ *    ssh_tunnel.go Start: LoadBalancerEmulator.Cleanup on ctx.Done), so a killed tunnel leaves
+ *    127.0.0.1 behind; after Docker Desktop restarts it stays alive with stale ports and forwards
+ *    nothing (tunnel.go reads the SSH port once; pkg/drivers/kic/oci/oci.go publishes random ports).
+ *    Its forwards are played by `onForwards` (the test's listeners on the LoadBalancer ports).
+ *  - `minikube ssh -p P -- cmd` runs on the played node's filesystem, which holds a directory for
+ *    each volume the hostpath provisioner made until something removes it (pkg/storage/
+ *    storage_provisioner.go; the provisioner of an earlier minikube start never deletes them).
+ *  - sudo with no cached credentials and no terminal: `sudo -n true` exits 1 with "sudo: a password
+ *    is required" (sudo(8), -n: "If a password is required for the command, sudo will display an
+ *    error message and exit").
  *  - `kubectl version --client -o json` and `docker info` with the daemon down are captured outputs
  *    (test/fixtures/).
  */
@@ -37,7 +49,10 @@ interface Profile {
   memoryMb: number;
   kubernetesVersion: string;
   runtime: string;
+  /** ExposedPorts in the saved config (what profile list reports). */
   ports: string[];
+  /** What the node container really publishes: fixed at `docker run` (creation). */
+  publishedPorts: string[];
   addons: Set<string>;
 }
 
@@ -47,10 +62,26 @@ function ok(stdout = "", stderr = ""): Answer {
 function json(value: unknown, exitCode = 0): Answer {
   return { exitCode, stdout: JSON.stringify(value, null, 2) + "\n" };
 }
+/** What Go's json.Marshal then w.Write print: compact, no trailing newline (minikube status, profile list). */
+function goJson(value: unknown, exitCode = 0): Answer {
+  return { exitCode, stdout: JSON.stringify(value) };
+}
+/**
+ * One line of minikube's JSON output mode: a CloudEvent (pkg/minikube/out/register/cloud_events.go
+ * CloudEvent: source https://minikube.sigs.k8s.io/, a fresh uuid id, type io.k8s.sigs.minikube.<kind>).
+ */
+let eventId = 0;
+function cloudEvent(kind: "info" | "error", message: string): string {
+  const id = `6f1c7c1e-0000-4000-8000-${String(++eventId).padStart(12, "0")}`;
+  return JSON.stringify({ specversion: "1.0", id, source: "https://minikube.sigs.k8s.io/", type: `io.k8s.sigs.minikube.${kind}`, datacontenttype: "application/json", data: { message } }) + "\n";
+}
 function flag(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i === -1 ? undefined : argv[i + 1];
 }
+
+/** A few of minikube's addons (pkg/minikube/assets/addons.go), sorted as addons list prints them. */
+const ADDONS = ["csi-hostpath-driver", "default-storageclass", "ingress", "storage-provisioner", "volumesnapshots"];
 
 /** A port nothing listens on: a stopped minikube's API server. */
 const REFUSED = "https://127.0.0.1:1";
@@ -60,7 +91,23 @@ export class FakeCluster {
   readonly inPod: InPodCommands | undefined;
   minikubeInstalled = true;
   dockerRunning = true;
+  /** Whether sudo has cached credentials (a NOPASSWD rule, or sudo used in the last minutes). */
+  sudoCached = false;
+  /** Another profile with no control plane: `profile list` without --light then exits 88. */
+  brokenOtherProfile = false;
   profile: Profile | undefined;
+  /** The played node's directories (minikube ssh); volume directories appear when their PV is made. */
+  readonly nodeDirs = new Set<string>();
+  /** Turns the tunnel's LoadBalancer forwards on or off (the test's listeners on those ports). */
+  onForwards?: (on: boolean) => void | Promise<void>;
+  private tunnelStale = false;
+  /**
+   * `sudo rm -rf` exits 0 but the directory is back at once (a claim of the same name made again,
+   * so the provisioner recreates it): what the lab's check after rm -rf is for.
+   */
+  nodeRecreatesDirs = false;
+  /** The tunnel does not exit on SIGINT (stuck in its cleanup): only SIGKILL ends it. */
+  tunnelHangsOnSigint = false;
   /** The Mac's kubectl (Homebrew kubernetes-cli) as `kubectl version --client` reports it. */
   kubectlVersion = "v1.35.1";
   /** Called with each kubectl verb, e.g. to interrupt a run mid-way. */
@@ -78,20 +125,130 @@ export class FakeCluster {
     this.inPod = cluster && inPodCommands(cluster.controlPlane);
     this.runner.handle((argv, options) => this.answer(argv, options?.input, options?.timeoutMs));
     this.runner.onDetached = (argv, log, pid) => {
-      if (argv[0] === "minikube" && argv[1] === "tunnel") {
-        this.tunnelPid = pid;
-        // The docker driver's tunnel prints this once its forwards are up (minikube pkg/minikube/tunnel/kic).
-        writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n", { flag: "a" });
-      }
+      if (argv[0] === "minikube" && argv[1] === "tunnel") this.tunnelStarted(argv, log, pid);
+    };
+    this.runner.onSignal = (pid, signal) => {
+      if (pid !== this.tunnelPid || signal !== "SIGINT") return false;
+      if (this.tunnelHangsOnSigint) return true;
+      // minikube tunnel on SIGINT: Cleanup (LoadBalancer status off), stop its ssh forwards, exit.
+      void this.tunnelCleanup().finally(() => this.runner.die(pid));
+      return true;
     };
   }
 
-  get tunnelAlive(): boolean {
-    return this.tunnelPid !== undefined && this.runner.isAlive(this.tunnelPid);
+  private tunnelStarted(argv: readonly string[], log: string, pid: number): void {
+    const other = this.tunnelProcess();
+    if (other !== undefined && other !== pid) {
+      // A second tunnel for a profile: mustLockOrExit (cmd/minikube/cmd/tunnel.go) fails on
+      // .tunnel_lock and exits 111 (reason.SvcTunnelAlreadyRunning); exit.Message prints to stderr.
+      writeFileSync(log, "❌  Exiting due to TUNNEL_ALREADY_RUNNING: Another tunnel process is already running, terminate the existing instance to start a new one\n", { flag: "a" });
+      this.runner.die(pid);
+      return;
+    }
+    this.tunnelPid = pid;
+    this.tunnelStale = false;
+    void this.onForwards?.(true);
+    // The docker driver's tunnel prints this before its loop (cmd/minikube/cmd/tunnel.go outputTunnelStarted).
+    writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n\n", { flag: "a" });
+    void this.logForwards(log);
   }
 
+  /**
+   * The lines the tunnel's first loop prints to stdout (pkg/minikube/tunnel/kic/ssh_tunnel.go Start,
+   * ssh_conn.go createSSHConn and startAndWait): per LoadBalancer "Starting tunnel for service";
+   * per Ingress (ports 80 and 443, always privileged) the privileged-ports warning and "sudo
+   * permission will be asked for it." first. What sudo and ssh then say goes to minikube's klog
+   * file (logOutput), never here.
+   */
+  private async logForwards(log: string): Promise<void> {
+    if (!this.cluster) return;
+    const lines: string[] = [];
+    const services = (await api(this.controlPlane, "GET", "/api/v1/services")).body?.items ?? [];
+    for (const svc of services) if (svc.spec.type === "LoadBalancer") lines.push(`🔗  Starting tunnel for service ${svc.metadata.name}.`);
+    const ingresses = (await api(this.controlPlane, "GET", "/apis/networking.k8s.io/v1/ingresses")).body?.items ?? [];
+    for (const ing of ingresses)
+      lines.push(
+        `❗  The service/ingress ${ing.metadata.name} requires privileged ports to be exposed: [80 443]`,
+        "🔑  sudo permission will be asked for it.",
+        `🔗  Starting tunnel for service ${ing.metadata.name}.`,
+      );
+    if (lines.length) writeFileSync(log, lines.join("\n") + "\n", { flag: "a" });
+  }
+
+  /** The pid of a live `minikube tunnel` for this profile, the lab's or one the user started. */
+  private tunnelProcess(): number | undefined {
+    const isTunnel = (pid: number | undefined) => pid !== undefined && /(^|\/)minikube tunnel /.test(this.runner.commandOf(pid) ?? "");
+    if (isTunnel(this.tunnelPid)) return this.tunnelPid;
+    return isTunnel(this.userTunnelPid) ? this.userTunnelPid : undefined;
+  }
+
+  private userTunnelPid: number | undefined;
+
+  /** The user runs `minikube tunnel -p P` in a terminal: it holds the profile's lock and forwards. */
+  userStartsTunnel(): number {
+    this.userTunnelPid = this.runner.spawnProcess(`/opt/homebrew/bin/minikube tunnel -p ${this.profileName}`);
+    this.tunnelStale = false;
+    void this.onForwards?.(true);
+    return this.userTunnelPid;
+  }
+
+  /** Whether a tunnel forwards the LoadBalancers now: alive and not stale. */
+  get tunnelForwarding(): boolean {
+    return this.tunnelProcess() !== undefined && !this.tunnelStale;
+  }
+
+  get tunnelAlive(): boolean {
+    return this.tunnelPid !== undefined && this.tunnelProcess() === this.tunnelPid;
+  }
+
+  /** The tunnel is killed (SIGKILL, a crash): no cleanup, so the LoadBalancers keep 127.0.0.1. */
   killTunnel(): void {
     if (this.tunnelPid !== undefined) this.runner.die(this.tunnelPid);
+    void this.onForwards?.(false);
+  }
+
+  /**
+   * Docker Desktop restarts (or quits and starts): the node container stays stopped (no restart
+   * policy, minikube #9376), and a tunnel that outlives it keeps the old SSH port and forwards nothing.
+   */
+  dockerDesktopRestarted(): void {
+    if (this.profile) this.profile.running = false;
+    this.writeContext("stopped");
+    this.tunnelStale = true;
+    void this.onForwards?.(false);
+  }
+
+  /** After a reboot: the tunnel is gone and its pid now belongs to another program. */
+  rebootReusesTunnelPid(command = "/System/Library/CoreServices/Spotlight.app/Contents/MacOS/Spotlight"): number {
+    const pid = this.tunnelPid!;
+    this.runner.die(pid);
+    void this.onForwards?.(false);
+    this.runner.spawnProcess(command, pid);
+    return pid;
+  }
+
+  private async tunnelCleanup(): Promise<void> {
+    void this.onForwards?.(false);
+    if (!this.cluster || !this.profile?.running) return;
+    const services = (await api(this.controlPlane, "GET", "/api/v1/services")).body?.items ?? [];
+    for (const svc of services) {
+      if (svc.spec.type !== "LoadBalancer" || !svc.status?.loadBalancer?.ingress?.length) continue;
+      const { namespace, name } = svc.metadata;
+      await api(this.controlPlane, "PATCH", `/api/v1/namespaces/${namespace}/services/${name}/status`, { status: { loadBalancer: { ingress: null } } }, "application/merge-patch+json");
+    }
+  }
+
+  /** The node's volume directories now (the played provisioner made one for each volume). */
+  async nodeDirectories(): Promise<string[]> {
+    await this.syncNodeDirs();
+    return [...this.nodeDirs].sort();
+  }
+
+  /** The node gets a directory for every hostpath volume that exists now (the provisioner made it). */
+  private async syncNodeDirs(): Promise<void> {
+    if (!this.cluster || !this.profile) return;
+    const pvs = (await api(this.controlPlane, "GET", "/api/v1/persistentvolumes")).body?.items ?? [];
+    for (const pv of pvs) if (pv.spec?.hostPath?.path) this.nodeDirs.add(pv.spec.hostPath.path);
   }
 
   private async answer(argv: readonly string[], input: string | undefined, timeoutMs: number | undefined): Promise<Answer | undefined> {
@@ -103,13 +260,15 @@ export class FakeCluster {
         const verb = argv[1] === "--context" ? argv[3] : argv[1];
         this.onKubectl?.(verb!, argv);
         if (!this.inPod) return undefined;
+        if (verb === "delete" && argv.some((a) => /^(pv|persistentvolumes?)$/.test(a))) await this.syncNodeDirs();
         return (await this.inPod.answer(argv)) ?? realKubectl(argv, { input, timeoutMs });
       }
       case "docker":
         return this.docker(argv);
       case "sudo":
-        // Played: it runs the rest of the command (cp, chmod, mv, rm) for real, without asking for a password.
-        if (argv[1] === "-n") return ok();
+        // `sudo -n true`: no cached credentials and -n, so sudo refuses instead of prompting (sudo(8)).
+        if (argv[1] === "-n") return this.sudoCached ? ok() : { exitCode: 1, stderr: "sudo: a password is required\n" };
+        // Played: the rest of the command (cp, chmod, mv, rm) runs for real, as after a password typed on the terminal.
         return this.plainCommand(argv.slice(1));
       case "cp":
       case "chmod":
@@ -190,11 +349,17 @@ export class FakeCluster {
     const p = flag(argv, "-p");
     if (verb === "version") return json({ commit: "c7e8ba7c8dbd6f98b5d3cf6b9e1e0f3d1f4aa9e2", minikubeVersion: "v1.38.1" });
     if (verb === "profile" && rest[0] === "list") {
+      // cmd/minikube/cmd/config/profile_list.go: --light skips every status ("Skipped"); without it a
+      // profile with no control plane exits GUEST_CP_CONFIG (88) and Docker down gives "Unknown".
+      const light = rest.includes("--light") || rest.includes("-l");
+      if (!light && this.brokenOtherProfile)
+        return { exitCode: 88, stderr: "❌  Exiting due to GUEST_CP_CONFIG: No control-plane nodes found.\n" };
+      const status = light ? "Skipped" : !this.dockerRunning ? "Unknown" : this.profile?.running ? "OK" : "Stopped";
       const valid = this.profile
         ? [
             {
               Name: this.profileName,
-              Status: this.profile.running ? "OK" : "Stopped",
+              Status: status,
               Config: {
                 Name: this.profileName,
                 Driver: "docker",
@@ -209,52 +374,76 @@ export class FakeCluster {
             },
           ]
         : [];
-      return json({ invalid: [], valid });
+      return goJson({ invalid: [], valid });
     }
     if (p !== this.profileName) return undefined;
     switch (verb) {
       case "status": {
+        // A missing profile: mustload.Partial prints the not-found line and exitTip the start tip,
+        // each an info event in JSON mode, then exits 85 (pkg/minikube/mustload/mustload.go).
         if (!this.profile)
           return {
             exitCode: 85,
-            stdout: JSON.stringify({
-              specversion: "1.0",
-              type: "io.k8s.sigs.minikube.info",
-              datacontenttype: "application/json",
-              data: { message: `Profile "${p}" not found. Run "minikube profile list" to view all profiles.` },
-            }) + "\n",
+            stdout:
+              cloudEvent("info", `Profile "${p}" not found. Run "minikube profile list" to view all profiles.`) +
+              cloudEvent("info", `To start a cluster, run: "minikube start -p ${p}"`),
           };
+        // Docker down: GetStatus fails, statusJSON marshals no statuses as null, exitCode of none is 7
+        // (cmd/minikube/cmd/status.go, pkg/minikube/cluster/status.go GetStatus).
+        if (!this.dockerRunning) return { exitCode: 7, stdout: "null" };
         const s = this.profile.running ? "Running" : "Stopped";
-        return json(
+        return goJson(
           { Name: p, Host: s, Kubelet: s, APIServer: s, Kubeconfig: this.profile.running ? "Configured" : "Stopped", Worker: false },
           this.profile.running ? 0 : 7,
         );
       }
       case "start": {
         const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=").slice(1).join("=");
-        this.profile ??= {
-          running: true,
-          cpus: Number(value("cpus")),
-          memoryMb: parseInt(value("memory")!, 10),
-          kubernetesVersion: value("kubernetes-version")!,
-          runtime: value("container-runtime")!,
-          ports: value("ports") ? [value("ports")!] : [],
-          addons: new Set(["storage-provisioner", "default-storageclass"]),
-        };
+        const warnings: string[] = [];
+        if (!this.profile)
+          this.profile = {
+            running: true,
+            cpus: Number(value("cpus")),
+            memoryMb: parseInt(value("memory")!, 10),
+            kubernetesVersion: value("kubernetes-version")!,
+            runtime: value("container-runtime")!,
+            ports: value("ports") ? [value("ports")!] : [],
+            publishedPorts: value("ports") ? [value("ports")!] : [],
+            addons: new Set(["storage-provisioner", "default-storageclass"]),
+          };
+        else {
+          // An existing profile (cmd/minikube/cmd/start_flags.go updateExistingConfigFromFlags): changed
+          // cpus and memory only warn; --ports and --container-runtime are written into the saved config,
+          // and --kubernetes-version upgrades it, without recreating the node container, so the
+          // published ports stay what `docker run` got at creation.
+          if (value("cpus") !== undefined && Number(value("cpus")) !== this.profile.cpus)
+            warnings.push("❗  You cannot change the CPUs for an existing minikube cluster. Please first delete the cluster.\n");
+          if (value("memory") !== undefined && parseInt(value("memory")!, 10) !== this.profile.memoryMb)
+            warnings.push("❗  You cannot change the memory size for an existing minikube cluster. Please first delete the cluster.\n");
+          if (value("ports") !== undefined) this.profile.ports = [value("ports")!];
+          if (value("container-runtime") !== undefined) this.profile.runtime = value("container-runtime")!;
+          if (value("kubernetes-version") !== undefined) this.profile.kubernetesVersion = value("kubernetes-version")!;
+        }
         this.profile.running = true;
         this.writeContext("running");
         if (this.cluster) await this.create("/apis/storage.k8s.io/v1/storageclasses", MINIKUBE_STORAGE_CLASS);
-        return ok(`😄  [${p}] minikube v1.38.1 on Darwin 15.5 (arm64)\n🏄  Done! kubectl is now configured to use "${p}" cluster and "default" namespace by default\n`);
+        return ok(`😄  [${p}] minikube v1.38.1 on Darwin 15.5 (arm64)\n🏄  Done! kubectl is now configured to use "${p}" cluster and "default" namespace by default\n`, warnings.join(""));
       }
       case "stop":
         if (this.profile) this.profile.running = false;
         this.writeContext("stopped");
         return ok(`✋  Stopping node "${p}"  ...\n🛑  1 node stopped.\n`);
       case "addons": {
-        if (!this.profile) return { exitCode: 85, stderr: `🤷  Profile "${p}" not found.\n` };
+        // addons list on a missing profile: no config, so printAddonsJSON prints {} for every addon
+        // and exits 0 (cmd/minikube/cmd/config/addons_list.go).
+        if (!this.profile && rest[0] === "list") return goJson(Object.fromEntries(ADDONS.map((a) => [a, {}])));
+        if (!this.profile) return { exitCode: 85, stdout: `🤷  Profile "${p}" not found. Run "minikube profile list" to view all profiles.\n👉  To start a cluster, run: "minikube start -p ${p}"\n` };
+        // enable takes exactly one addon (cmd/minikube/cmd/config/enable.go: len(args) != 1 -> reason.Usage, exit 14).
+        if (rest[0] === "enable" && rest.filter((a) => !a.startsWith("-") && a !== p).length !== 2)
+          return { exitCode: 14, stderr: "❌  Exiting due to MK_USAGE: usage: minikube addons enable ADDON_NAME\n" };
         if (rest[0] === "list")
           return json(
-            Object.fromEntries(["ingress", "storage-provisioner", "default-storageclass", "csi-hostpath-driver"].map((a) => [a, { Profile: p, Status: this.profile!.addons.has(a) ? "enabled" : "disabled" }])),
+            Object.fromEntries(ADDONS.map((a) => [a, { Profile: p, Status: this.profile!.addons.has(a) ? "enabled" : "disabled" }])),
           );
         if (rest[0] === "enable") {
           this.profile.addons.add(rest[1]!);
@@ -263,13 +452,37 @@ export class FakeCluster {
         }
         return undefined;
       }
+      case "ssh":
+        return this.ssh(argv);
       case "delete":
+        // delete removes the node container and its volume, /tmp/hostpath-provisioner included.
         this.profile = undefined;
+        this.nodeDirs.clear();
+        void this.onForwards?.(false);
         this.writeContext("deleted");
         return ok(`🔥  Deleting "${p}" in docker ...\n💀  Removed all traces of the "${p}" cluster.\n`);
       default:
         return undefined;
     }
+  }
+
+  /**
+   * `minikube ssh -p P -- cmd`: needs a running node (mustload.Running: exit 83 when stopped), runs
+   * cmd there and exits 1 on any remote failure, printing "ssh: Process exited with status N"
+   * (cmd/minikube/cmd/ssh.go). Played: `sudo rm -rf DIR` and `sudo test -e DIR` on nodeDirs.
+   */
+  private async ssh(argv: readonly string[]): Promise<Answer | undefined> {
+    if (!this.profile?.running) return { exitCode: 83, stderr: `🤷  The control-plane node ${this.profileName} host is not running: state=Stopped\n` };
+    await this.syncNodeDirs();
+    const cmd = argv.slice(argv.indexOf("--") + 1);
+    const failed = (status: number): Answer => ({ exitCode: 1, stderr: `ssh: Process exited with status ${status}\n` });
+    if (cmd[0] === "sudo" && cmd[1] === "rm" && cmd[2] === "-rf") {
+      if (!this.nodeRecreatesDirs)
+        for (const path of cmd.slice(3)) for (const d of [...this.nodeDirs]) if (d === path || d.startsWith(`${path}/`)) this.nodeDirs.delete(d);
+      return ok();
+    }
+    if (cmd[0] === "sudo" && cmd[1] === "test" && cmd[2] === "-e") return this.nodeDirs.has(cmd[3]!) ? ok() : failed(1);
+    return undefined;
   }
 
   private async create(path: string, object: unknown): Promise<void> {

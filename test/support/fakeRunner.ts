@@ -1,4 +1,4 @@
-import { settle, pasteable, type RunOptions, type RunResult, type Runner } from "../../lab/exec/types.js";
+import { settle, pasteable, type ProcessInfo, type RunOptions, type RunResult, type Runner } from "../../lab/exec/types.js";
 
 /** What a scripted command answers; `missing` plays a binary that is not installed. */
 export interface Answer {
@@ -23,13 +23,20 @@ type Handler = (argv: readonly string[], options: RunOptions | undefined) => Ans
  */
 export class FakeRunner implements Runner {
   readonly calls: FakeCall[] = [];
-  readonly signals: { pid: number; signal: NodeJS.Signals }[] = [];
+  readonly signals: { pid: number; signal: NodeJS.Signals; group?: boolean }[] = [];
   private readonly handlers: Handler[] = [];
   private readonly failures: { match: (argv: readonly string[]) => boolean; answer: Answer; times: number }[] = [];
-  private readonly alive = new Set<number>();
+  /** The played process table: pid to start time (ps lstart) and command line. */
+  private readonly alive = new Map<number, { started: string; command: string }>();
   private nextPid = 41000;
+  private clock = Date.parse("2026-11-25T09:00:00Z");
   /** Called when a process is started detached (e.g. to write the tunnel's log line). */
   onDetached?: (argv: readonly string[], logFile: string, pid: number) => void;
+  /**
+   * Called when a signal reaches a live process; returning true means the process handles it and
+   * stays alive for now (minikube tunnel cleans up on SIGINT before it exits).
+   */
+  onSignal?: (pid: number, signal: NodeJS.Signals) => boolean;
 
   handle(handler: Handler): void {
     this.handlers.unshift(handler);
@@ -61,9 +68,20 @@ export class FakeRunner implements Runner {
 
   async startDetached(argv: readonly string[], logFile: string): Promise<number> {
     this.calls.push({ argv: [...argv], detached: true });
-    const pid = this.nextPid++;
-    this.alive.add(pid);
+    const pid = this.spawnProcess(argv.join(" "));
     this.onDetached?.(argv, logFile, pid);
+    return pid;
+  }
+
+  /** Adds a process to the played table (one the lab did not start, e.g. a tunnel the user runs); returns its pid. */
+  spawnProcess(command: string, pid = this.nextPid++): number {
+    this.clock += 1000;
+    // ps lstart: ctime(3) in the C locale, e.g. "Wed Nov 25 09:00:01 2026".
+    const d = new Date(this.clock);
+    const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d.getUTCDay()];
+    const month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.getUTCMonth()];
+    const started = `${day} ${month} ${String(d.getUTCDate()).padStart(2, " ")} ${d.toISOString().slice(11, 19)} ${d.getUTCFullYear()}`;
+    this.alive.set(pid, { started, command });
     return pid;
   }
 
@@ -71,9 +89,25 @@ export class FakeRunner implements Runner {
     return this.alive.has(pid);
   }
 
-  signal(pid: number, signal: NodeJS.Signals): boolean {
-    this.signals.push({ pid, signal });
+  /** The command line of a live process, or undefined. */
+  commandOf(pid: number): string | undefined {
+    return this.alive.get(pid)?.command;
+  }
+
+  signal(pid: number, signal: NodeJS.Signals, options: { readonly group?: boolean } = {}): boolean {
+    this.signals.push({ pid, signal, ...(options.group ? { group: true } : {}) });
+    if (!this.alive.has(pid)) return false;
+    if (signal !== "SIGKILL" && this.onSignal?.(pid, signal)) return true;
     return this.alive.delete(pid);
+  }
+
+  async processInfo(pid: number): Promise<ProcessInfo | undefined> {
+    const p = this.alive.get(pid);
+    return p && { pid, ...p };
+  }
+
+  async processes(): Promise<ProcessInfo[]> {
+    return [...this.alive].map(([pid, p]) => ({ pid, ...p }));
   }
 
   /** A background process dies on its own (the tunnel after a laptop sleep). */

@@ -22,6 +22,11 @@ export interface AnkaStubs {
   controllerOk: () => boolean;
   readonly controllerPort: number;
   readonly registryPort: number;
+  /**
+   * Plays the tunnel's `ssh -L` forwards on these ports: off, nothing listens on them (a TCP connect
+   * is refused, as with a dead or stale tunnel); on, the stubs listen again on the same ports.
+   */
+  setForwarding(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,12 +50,26 @@ export async function ankaStubs(): Promise<AnkaStubs> {
     if (req.url === "/registry/status") res.end(JSON.stringify({ status: "OK", body: { status: "Running", version: "1.50.0" } }));
     else res.writeHead(404).end(JSON.stringify({ status: "FAIL", message: "not found" }));
   });
+  const controllerPort = (controller.address() as AddressInfo).port;
+  const registryPort = (registry.address() as AddressInfo).port;
+  const servers: [Server, number][] = [[controller, controllerPort], [registry, registryPort]];
+  const close = async () => {
+    await Promise.all(
+      servers.map(([s]) => {
+        if (!s.listening) return undefined;
+        s.closeAllConnections();
+        return new Promise((r) => s.close(r));
+      }),
+    );
+  };
   return Object.assign(stubs, {
-    controllerPort: (controller.address() as AddressInfo).port,
-    registryPort: (registry.address() as AddressInfo).port,
-    close: async () => {
-      await Promise.all([controller, registry].map((s) => new Promise((r) => s.close(r))));
+    controllerPort,
+    registryPort,
+    setForwarding: async (on: boolean) => {
+      if (!on) return close();
+      for (const [s, port] of servers) if (!s.listening) await new Promise<void>((r) => s.listen(port, "127.0.0.1", () => r()));
     },
+    close,
   });
 }
 

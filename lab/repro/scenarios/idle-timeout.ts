@@ -10,15 +10,24 @@ import { probeLoadBalancerUrl } from "../tools.js";
  */
 const silentMs = (t: ReproTools) => t.options.idleSeconds * 1500;
 
+/**
+ * The push client's stall watch (no byte moving for 120 s by default, lab/push/client.ts) would
+ * end the deliberate silent phase itself once it is longer than 120 s, as it is at the default
+ * idle timeout of 350 s (silent phase 525 s): then neither act nor verify could show the idle
+ * cutoff. Both phases therefore watch for stalls only beyond twice the silent phase, which is also
+ * longer than act's idle timeout (so the cut is what ends act) and equal to verify's.
+ */
+export const stallMsFor = (t: ReproTools) => silentMs(t) * 2;
+
 async function throughProxy(t: ReproTools, idleMs: number, seed: number): Promise<Observation> {
   const target = new URL(await probeLoadBalancerUrl(t.ctx));
   const proxy: IdleProxy = await startIdleProxy({ host: target.hostname, port: Number(target.port) }, idleMs);
   t.memo.proxy = proxy;
   try {
     const template = sampleTemplate(Math.min(t.options.size, 4 * 2 ** 20), seed);
-    const evidence = [`idle timeout ${idleMs / 1000} s, silent phase ${silentMs(t) / 1000} s after each file's body`];
+    const evidence = [`idle timeout ${idleMs / 1000} s, silent phase ${silentMs(t) / 1000} s after each file's body, stall watch ${stallMsFor(t) / 1000} s`];
     try {
-      await t.push({ to: proxy.url, template, holdMs: silentMs(t), attempts: 1 });
+      await t.push({ to: proxy.url, template, holdMs: silentMs(t), stallMs: stallMsFor(t), attempts: 1 });
       return { symptom: false, summary: `the push completed through an idle timeout of ${idleMs / 1000} s`, evidence: [...evidence, `connections cut: ${proxy.cuts()}`] };
     } catch (error) {
       if (!(error instanceof PushError) || proxy.cuts() === 0) throw error;

@@ -1,14 +1,17 @@
 import { nodeInProbe } from "../../kube/exec.js";
 import { PROBE } from "../../manifests/probe.js";
 import { PushError } from "../../push/client.js";
-import { sampleTemplate, type SampleTemplate } from "../../template/sample.js";
+import { fileSha256, sampleTemplate, type SampleTemplate } from "../../template/sample.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../tools.js";
 
 /** Constant programs for `node -e` in a probe container; paths arrive as argv. */
 const LIST_PARTIALS = "const fs=require('fs');try{process.stdout.write(fs.readdirSync(process.argv[1]).join('\\n'))}catch{}";
-const EXISTS = "process.stdout.write(require('fs').existsSync(process.argv[1])?'yes':'no')";
+/** sha256 of a committed file, streamed, or "absent". */
+const SHA256 =
+  "const fs=require('fs'),p=process.argv[1];if(!fs.existsSync(p)){process.stdout.write('absent')}else{const h=require('crypto').createHash('sha256');" +
+  "fs.createReadStream(p).on('data',(d)=>h.update(d)).on('end',()=>process.stdout.write(h.digest('hex')))}";
 
 const inProbe = (t: ReproTools, pod: string, program: string, ...args: string[]) => nodeInProbe(t.ctx, pod, program, ...args);
 
@@ -50,13 +53,22 @@ export const scenario: Scenario = {
     t.memo.victim = victim;
     const error = await pushing;
     const survivor = pods.find((p) => p !== victim)!;
-    const committed = await Promise.all(template.files.map((f) => inProbe(t, survivor, EXISTS, `${PROBE.dataDir}/files/${template.name}/${f.path}`)));
-    const partialCommits = template.files.filter((_, i) => committed[i] === "yes").length;
+    // What the survivor holds, judged by content: a committed file must be the template's, byte for
+    // byte. The claim "nothing partial is committed" is only as good as this check.
+    const seen = await Promise.all(template.files.map((f) => inProbe(t, survivor, SHA256, `${PROBE.dataDir}/files/${template.name}/${f.path}`)));
+    const want = await Promise.all(template.files.map((f) => fileSha256(template, f)));
+    const whole = template.files.filter((_, i) => seen[i] === want[i]).map((f) => f.path);
+    const broken = template.files.filter((_, i) => seen[i] !== "absent" && seen[i] !== want[i]).map((f) => f.path);
+    if (broken.length)
+      throw new Error(`a partial or corrupt file was committed on ${survivor}: ${broken.join(", ")} (sha256 differs from the template's); the probe's atomic commit did not hold`);
     const evidence = [`deleted ${victim} while it received the push; ${survivor} survived`, error ? `the client saw: ${error.message}` : "the client saw no failure"];
     return {
       symptom: error instanceof PushError,
       summary: error ? `the push failed when ${victim} went away` : `the push finished before ${victim} went away`,
-      evidence: [...evidence, `files committed before the failure: ${partialCommits} of ${template.files.length} (each one whole and verified; the broken one not at all)`],
+      evidence: [
+        ...evidence,
+        `files committed before the failure: ${whole.length} of ${template.files.length}, each matching the template's sha256${whole.length ? ` (${whole.join(", ")})` : ""}; none partial`,
+      ],
     };
   },
   async fix() {
