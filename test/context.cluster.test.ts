@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
 import { downCommand, downSpec } from "../lab/commands/down.js";
@@ -12,13 +12,13 @@ import { scenario as etcdQuorum } from "../lab/repro/scenarios/etcd-quorum.js";
 import { scenario as memoryLimit } from "../lab/repro/scenarios/registry-memory-limit.js";
 import { applyReproIngress } from "../lab/repro/tools.js";
 import type { ReproTools } from "../lab/repro/scenario.js";
-import { StateStore } from "../lab/state.js";
 import { api } from "./cluster/api.js";
 import { CONTEXT } from "./cluster/controlPlane.js";
 import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { isMutating, type FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
 import { ankaStubs, harness, macHostFacts, type AnkaStubs, type Harness } from "./support/lab.js";
+import { testContext } from "./support/context.js";
 
 /**
  * The control-plane tier: lab:up, lab:status, lab:down and the repro scenarios' changes through
@@ -206,15 +206,8 @@ describe.skipIf(!available)("lab on an existing context (control-plane tier)", {
   /** A LabContext as lab:up builds it for this test's namespace and context. */
   function labContext(): LabContext {
     const { config } = loadConfig({ env: { ...lab.io.env }, flags: { context: CONTEXT } });
-    return new LabContext(config, runner, new StateStore(lab.stateDir), {
-      dryRun: false,
-      waits: { timeoutMs: 30_000, intervalMs: 200 },
-      signal: new AbortController().signal,
-      hostsFile: lab.hostsFile,
-      interactive: false,
-      confirm: async () => false,
-      needsSudo: true,
-    });
+    // The harness's own folder: its state dir is <dir>/.lab and its hosts file <dir>/hosts.
+    return testContext(config, runner, { waits: { timeoutMs: 30_000, intervalMs: 200 }, dir: dirname(lab.stateDir) });
   }
   function tools(ctx: LabContext): ReproTools {
     return {

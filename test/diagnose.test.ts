@@ -1,12 +1,8 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LabContext } from "../lab/context.js";
 import { diagnosePods } from "../lab/diagnose.js";
-import { StateStore } from "../lab/state.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
+import { testContext } from "./support/context.js";
 
 /**
  * Each likely cause of lab/diagnose.ts, found from a pod as the API server reports it. The statuses
@@ -57,16 +53,7 @@ async function diagnose(p: object, options: { events?: object[]; logs?: string; 
     if (argv.includes("logs")) return { stdout: options.logs ?? "" };
     return undefined;
   });
-  const dir = mkdtempSync(join(tmpdir(), "anka-lab-diagnose-"));
-  const ctx = new LabContext(defaultConfig(), runner, new StateStore(dir), {
-    dryRun: false,
-    waits: { timeoutMs: 100, intervalMs: 10 },
-    signal: new AbortController().signal,
-    hostsFile: join(dir, "hosts"),
-    interactive: false,
-    confirm: async () => false,
-    needsSudo: false,
-  });
+  const ctx = testContext(defaultConfig(), runner, { waits: { timeoutMs: 100, intervalMs: 10 } });
   return diagnosePods(ctx, SELECTOR, { loadBalancerPending: options.loadBalancerPending ?? false });
 }
 

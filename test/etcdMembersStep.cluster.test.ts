@@ -1,11 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lab/config/load.js";
 import { LabContext } from "../lab/context.js";
-import { StateStore } from "../lab/state.js";
 import { applyStep } from "../lab/steps/apply.js";
 import { etcdMembersStep } from "../lab/steps/etcdMembers.js";
 import { etcdQuorumStep } from "../lab/steps/waits.js";
@@ -14,6 +11,7 @@ import { CONTEXT } from "./cluster/controlPlane.js";
 import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import type { FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
+import { testContext } from "./support/context.js";
 
 /**
  * lab:up's etcd membership step against a real API server (the StatefulSet, ConfigMap and claims
@@ -35,16 +33,7 @@ describe.skipIf(!available)("etcd membership step of lab:up (control-plane tier)
 
   function context(replicas: number, dryRun = false): LabContext {
     const { config } = loadConfig({ env: { ANKA_LAB_NAMESPACE: namespace }, flags: { context: CONTEXT, "etcd.replicas": String(replicas) } });
-    const dir = mkdtempSync(join(tmpdir(), "anka-lab-members-step-"));
-    return new LabContext(config, runner, new StateStore(dir), {
-      dryRun,
-      waits: { timeoutMs: 30_000, intervalMs: 200 },
-      signal: new AbortController().signal,
-      hostsFile: join(dir, "hosts"),
-      interactive: false,
-      confirm: async () => false,
-      needsSudo: false,
-    });
+    return testContext(config, runner, { dryRun, waits: { timeoutMs: 30_000, intervalMs: 200 } });
   }
   function report() {
     const lines: string[] = [];

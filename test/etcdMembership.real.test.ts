@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabConfig } from "../lab/config/schema.js";
-import { LabContext } from "../lab/context.js";
 import { etcdGet, etcdHealthy, etcdMembers, etcdPut } from "../lab/etcd/client.js";
 import { LOST_DATA_LOG, MembershipRefused, reconcileMembership } from "../lab/etcd/membership.js";
 import { etcdctl } from "../lab/kube/exec.js";
@@ -11,12 +10,12 @@ import { etcdQuotaBytes } from "../lab/manifests/etcd.js";
 import { ETCD_PORTS, etcdMemberHost } from "../lab/manifests/names.js";
 import type { KubeObject } from "../lab/manifests/topology.js";
 import { renderManifests } from "../lab/render.js";
-import { StateStore } from "../lab/state.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { canUseNetns, hasBinary, skipReason } from "./support/binaries.js";
 import { craftedConfig } from "./support/config.js";
 import { EtcdPods } from "./support/etcdPods.js";
 import { TestNetwork, sweepStaleNetworks } from "./support/netns.js";
+import { testContext } from "./support/context.js";
 
 /**
  * The lab's membership code (lab/etcd/membership.ts) against real etcd members: up to five pods of
@@ -40,16 +39,8 @@ describe.runIf(runnable)("etcd membership changes, for real", () => {
   const network = new TestNetwork(5);
   const work = mkdtempSync(join(tmpdir(), "anka-lab-members-"));
   const pods = new EtcdPods(config, network, work, rendered(3));
-  const ctx = new LabContext(config, pods, new StateStore(join(work, ".lab")), {
-    dryRun: false,
-    // Under vitest's 60 s test timeout, so a wait that runs out reports what it last saw.
-    waits: { timeoutMs: 40_000, intervalMs: 500 },
-    signal: new AbortController().signal,
-    hostsFile: join(work, "hosts"),
-    interactive: false,
-    confirm: async () => false,
-    needsSudo: false,
-  });
+  // Waits end under vitest's 60 s test timeout, so a wait that runs out reports what it last saw.
+  const ctx = testContext(config, pods, { waits: { timeoutMs: 40_000, intervalMs: 500 }, dir: work });
   const endpoint = (i: number) => `http://${network.hosts[i]!.ip}:${ETCD_PORTS.client}`;
   const keys = Array.from({ length: 20 }, (_, i) => `/anka-lab/members/key-${i}`);
   const progress: string[] = [];

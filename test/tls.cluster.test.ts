@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, un
 import { hasBinary, skipReason } from "./support/binaries.js";
 import { craftedConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
+import { testContext } from "./support/context.js";
 
 /** openssl and kubectl run for real, kubectl against the control-plane tier's API server. */
 function lab(namespace: string) {
@@ -21,18 +22,9 @@ function lab(namespace: string) {
     execFileSync(argv[0], argv.slice(1), { stdio: "ignore" });
     return {};
   });
-  const dir = mkdtempSync(join(tmpdir(), "anka-lab-tls-"));
   const { config } = loadConfig({ env: { ANKA_LAB_NAMESPACE: namespace }, flags: { context: CONTEXT, "ingress.tls": "true" } });
-  const ctx = new LabContext(config, runner, new StateStore(dir), {
-    dryRun: false,
-    waits: { timeoutMs: 1000, intervalMs: 10 },
-    signal: new AbortController().signal,
-    hostsFile: join(dir, "hosts"),
-    interactive: false,
-    confirm: async () => false,
-    needsSudo: false,
-  });
-  return { runner, ctx, dir };
+  const ctx = testContext(config, runner, { waits: { timeoutMs: 1000, intervalMs: 10 } });
+  return { runner, ctx, dir: ctx.state.dir };
 }
 
 const report = () => {

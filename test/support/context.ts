@@ -1,0 +1,24 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LabConfig } from "../../lab/config/schema.js";
+import { LabContext, type WaitTimings } from "../../lab/context.js";
+import type { Runner } from "../../lab/exec/types.js";
+import { StateStore } from "../../lab/state.js";
+
+/**
+ * A LabContext as a command builds it, for tests that drive one step or module directly: a state
+ * folder and hosts file of its own, no terminal, no sudo, nothing interrupted.
+ */
+export function testContext(config: LabConfig, runner: Runner, options: { dryRun?: boolean; waits: WaitTimings; dir?: string }): LabContext {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "anka-lab-ctx-"));
+  return new LabContext(config, runner, new StateStore(join(dir, ".lab")), {
+    dryRun: options.dryRun ?? false,
+    waits: options.waits,
+    signal: new AbortController().signal,
+    hostsFile: join(dir, "hosts"),
+    interactive: false,
+    confirm: async () => false,
+    needsSudo: false,
+  });
+}
