@@ -452,6 +452,7 @@ const server = createServer((req, res) => {
       req.socket.destroy();
     };
     res.once("finish", cut);
+    // A deadline, not a pause: if the answer cannot be flushed within a second, cut anyway.
     setTimeout(cut, 1000).unref();
   });
   const work = handle(req, res).catch((error) => {

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { httpRequest, type ProbeAccess } from "../net/http.js";
+import { notYet, ready, waitFor } from "../wait.js";
 import { FileGenerator, chunkBuffer, type SampleTemplate, type TemplateFile } from "../template/sample.js";
 import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "./client.js";
 import { formatProgress } from "./progress.js";
@@ -130,15 +131,20 @@ export async function removeStored(
   for (const f of committed) if (await remove(template.files.find((t) => t.path === f.path)!)) removed++;
   if (inFlight) {
     const url = fileUrl(to, template, inFlight);
-    const until = Date.now() + 1000;
-    for (let absent = 0; absent < 2 && Date.now() < until; ) {
-      const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, ...access }).catch(() => ({ status: 0 }));
-      if (status === 200) {
-        if (await remove(inFlight)) removed++;
-        absent = 0;
-      } else absent++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let absent = 0;
+    // Gone twice in a row, within a second; past the deadline the undo has done what it could.
+    await waitFor(
+      `${inFlight.path} to stay gone`,
+      async () => {
+        const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, ...access }).catch(() => ({ status: 0 }));
+        if (status === 200) {
+          if (await remove(inFlight)) removed++;
+          absent = 0;
+        } else absent++;
+        return absent >= 2 ? ready(true) : notYet(`HEAD ${status}`);
+      },
+      { timeoutMs: 1000, intervalMs: 100 },
+    ).catch(() => undefined);
   }
   return removed;
 }

@@ -12,25 +12,15 @@ export function appliedCount(stdout: string): number {
   return stdout.split("\n").filter((l) => /\S+\/\S+ (serverside-applied|created|configured|unchanged)$/.test(l.trim())).length;
 }
 
-/** The rendered topology as one multi-document YAML text, as kubectl apply -f - reads it. */
-export function renderedYaml(ctx: LabContext): { yaml: string; objects: readonly KubeObject[] } {
-  const rendered = renderManifests(ctx.config);
-  const yaml = [...rendered.files.entries()]
-    .filter(([name]) => name !== "kustomization.yaml")
-    .map(([, text]) => text)
-    .join("---\n");
-  return { yaml, objects: rendered.objects };
-}
-
 /**
  * What lab:up applies: the render, plus the probe's token Secret right after the Namespace, and the
  * token's digest on the build-cloud pod template (so a new token restarts the pods). Neither is in
  * manifests/: the committed render holds no secret and stays the same for every lab.
  */
 export async function applyInput(ctx: LabContext): Promise<{ yaml: string; objects: readonly KubeObject[] }> {
-  const { yaml, objects } = renderedYaml(ctx);
+  const { objects } = renderManifests(ctx.config);
   const token = ctx.config.probe.enabled ? await ensureProbeToken(ctx) : undefined;
-  if (!token) return { yaml, objects };
+  if (!token) return { yaml: toYamlDocuments(objects), objects };
   const withToken = objects.flatMap((o) => {
     if (o.kind === "Namespace") return [o, probeTokenSecret(ctx, token) as KubeObject];
     if (o.kind === "Deployment" && o.metadata.name === NAMES.buildCloud) {

@@ -10,6 +10,7 @@ import { skipReason } from "../support/binaries.js";
 import { api } from "./api.js";
 import { controlPlaneBinaries, copyKubeconfig, startControlPlane, type ControlPlane } from "./controlPlane.js";
 import { ensureStorageClass, startLoadBalancerPublisher, startVolumeProvisioner, type Loop } from "./controllers.js";
+import { sudoNonInteractive } from "../support/sudo.js";
 
 /** Whether this file's control-plane tests can run; prints why not (a failure in CI). */
 export function controlPlaneAvailable(file: string): boolean {
@@ -83,6 +84,8 @@ export function contextRunner(inPod: InPodCommands): FakeRunner {
   const runner = new FakeRunner();
   runner.handle((argv, options) => realKubectl(argv, options));
   runner.handle((argv) => inPod.answer(argv));
+  // The doctor asks `sudo -n true` on any machine; no credentials are cached here.
+  runner.handle((argv) => sudoNonInteractive(argv, false));
   return runner;
 }
 

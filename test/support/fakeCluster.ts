@@ -7,6 +7,7 @@ import { MINIKUBE_STORAGE_CLASS } from "../cluster/controllers.js";
 import { inPodCommands, realKubectl } from "../cluster/fixture.js";
 import { FakeRunner, type Answer } from "./fakeRunner.js";
 import type { InPodCommands } from "./inPod.js";
+import { sudoNonInteractive } from "./sudo.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");
 
@@ -37,9 +38,7 @@ const FIXTURES = join(import.meta.dirname, "..", "fixtures");
  *  - `minikube ssh -p P -- cmd` runs on the played node's filesystem, which holds a directory for
  *    each volume the hostpath provisioner made until something removes it (pkg/storage/
  *    storage_provisioner.go; the provisioner of an earlier minikube start never deletes them).
- *  - sudo with no cached credentials and no terminal: `sudo -n true` exits 1 with "sudo: a password
- *    is required" (sudo(8), -n: "If a password is required for the command, sudo will display an
- *    error message and exit").
+ *  - sudo: `sudo -n true` as test/support/sudo.ts answers it (the one model of it).
  *  - `kubectl version --client -o json` and `docker info` with the daemon down are captured outputs
  *    (test/fixtures/).
  */
@@ -267,7 +266,7 @@ export class FakeCluster {
         return this.docker(argv);
       case "sudo":
         // `sudo -n true`: no cached credentials and -n, so sudo refuses instead of prompting (sudo(8)).
-        if (argv[1] === "-n") return this.sudoCached ? ok() : { exitCode: 1, stderr: "sudo: a password is required\n" };
+        if (argv[1] === "-n") return sudoNonInteractive(argv, this.sudoCached);
         // Played: the rest of the command (cp, chmod, mv, rm) runs for real, as after a password typed on the terminal.
         return this.plainCommand(argv.slice(1));
       case "cp":
