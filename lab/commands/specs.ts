@@ -36,10 +36,13 @@ export const upSpec: CommandSpec = {
   3. the kube context's default namespace
   4. the ingress addon, and its controller Ready
   5. the StorageClass for the shared registry volume
-  6. minikube tunnel in the background (pid and log in .lab/)
-  7. server-side apply of the rendered topology, pruning what the lab no longer renders
-  8. waits: etcd quorum, build-cloud pods Ready, LoadBalancer addresses, controller and registry answering
-  9. /etc/hosts entries, only with --hosts or your yes
+  6. minikube tunnel in the background (identity and log in .lab/)
+  7. etcd membership: after a change of etcd.replicas, members are added or removed one at a time;
+     a member whose data was lost is replaced
+  8. server-side apply of the rendered topology and the probe's token Secret, then a prune of the
+     lab objects no longer rendered (never volumes or the namespace); with ingress.tls, the certificate
+  9. waits: etcd quorum, build-cloud pods Ready, LoadBalancer addresses, controller and registry answering
+  10. /etc/hosts entries, only with --hosts or your yes (asked before step 1)
 A failed wait prints pod state, events, logs and the likely cause. Ctrl-C stops cleanly; the next
 lab:up carries on from the state in .lab/.`,
   examples: ["npm run lab:up", "npm run lab:up -- --hosts", "npm run lab:up -- --dry-run", "npm run lab:up -- --context my-cluster --set registry.storageClass=efs"],
