@@ -1,5 +1,6 @@
 import type { LabContext } from "./context.js";
-import { getList, summarizePod, type LiveObject } from "./kube/kubectl.js";
+import { getList, summarizePod, type LiveObject } from "./tools/kubectl.js";
+import { LabError } from "./errors.js";
 
 /** What went wrong with some pods: readable lines, then the likely cause and what to do. */
 export interface Diagnosis {
@@ -98,12 +99,12 @@ export async function diagnosePods(
 }
 
 /** The error a failed wait raises: what it waited for, the diagnosis, the likely cause, the next step. */
-export class DiagnosedError extends Error {
+export class DiagnosedError extends LabError {
   override name = "DiagnosedError";
   constructor(
     message: string,
     readonly diagnosis: Diagnosis,
-    readonly hint: string,
+    hint: string,
   ) {
     super(
       [
@@ -111,6 +112,7 @@ export class DiagnosedError extends Error {
         ...diagnosis.lines.map((l) => `  ${l}`),
         ...(diagnosis.causes.length ? ["likely cause:", ...diagnosis.causes.map((c) => `  - ${c}`)] : []),
       ].join("\n"),
+      { hint },
     );
   }
 }

@@ -15,7 +15,7 @@ export interface LabState {
 
 /**
  * The lab's `minikube tunnel`: its pid with what identifies the process behind it (ps lstart and
- * command), since after a reboot another process may hold the pid (lab/minikube/tunnel.ts).
+ * command), since after a reboot another process may hold the pid (lab/tools/tunnel.ts).
  */
 export interface TunnelRecord {
   readonly pid?: number;

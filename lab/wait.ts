@@ -1,13 +1,14 @@
+import { LabError } from "./errors.js";
 /** A wait that ran out of time: what it waited for, for how long, and the last thing it saw. */
-export class WaitTimeoutError extends Error {
+export class WaitTimeoutError extends LabError {
   override name = "WaitTimeoutError";
   constructor(
     readonly what: string,
     readonly timeoutMs: number,
     readonly lastError: string | undefined,
-    readonly hint?: string,
+    hint?: string,
   ) {
-    super(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+    super(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError ? `: ${lastError}` : ""}`, { hint });
   }
 }
 

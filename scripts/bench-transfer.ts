@@ -1,9 +1,9 @@
 #!/usr/bin/env tsx
-import "../lab/cli/requireNode.js";
-import { UsageError, main } from "../lab/cli/command.js";
+import { main } from "../lab/cli/command.js";
+import { UsageError } from "../lab/errors.js";
 import { sizeFlag } from "../lab/cli/flags.js";
-import { benchTransfer } from "../lab/bench/transfer.js";
-import { formatRate } from "../lab/push/progress.js";
+import { benchTransfer } from "./bench/transfer.js";
+import { formatRate } from "../lab/transfer/progress.js";
 
 main(
   {

@@ -13,6 +13,6 @@ if (!existsSync(new URL("node_modules/typescript/bin/tsc", root))) {
   process.exit(0);
 }
 execFileSync(process.execPath, [new URL("node_modules/typescript/bin/tsc", root).pathname, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-mkdirSync(new URL("dist/lab/probe", root), { recursive: true });
-cpSync(new URL("lab/probe/server.mjs", root), new URL("dist/lab/probe/server.mjs", root));
+mkdirSync(new URL("dist/lab/transfer", root), { recursive: true });
+cpSync(new URL("lab/transfer/probeServer.mjs", root), new URL("dist/lab/transfer/probeServer.mjs", root));
 writeFileSync(new URL("dist/.built", root), new Date().toISOString() + "\n");

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { npmAteFlags } from "../lab/cli/npmFlags.js";
 import { pushSpec, upSpec, downSpec } from "../lab/commands/specs.js";
-import { lazyApplyStep } from "../lab/up.js";
-import { applyStep } from "../lab/steps/apply.js";
-import { wouldLines } from "../lab/steps/step.js";
-import { formatProgress } from "../lab/push/progress.js";
+import { lazyApplyStep } from "../lab/lifecycle/up.js";
+import { applyStep } from "../lab/lifecycle/steps/objects.js";
+import { wouldLines } from "../lab/lifecycle/step.js";
+import { formatProgress } from "../lab/transfer/progress.js";
 import { listenForStop } from "../lab/cli/signals.js";
 
 describe("flags npm ate", () => {

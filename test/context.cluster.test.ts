@@ -10,7 +10,7 @@ import { LabContext } from "../lab/context.js";
 import { loadConfig } from "../lab/config/load.js";
 import { scenario as etcdQuorum } from "../lab/repro/scenarios/etcd-quorum.js";
 import { scenario as memoryLimit } from "../lab/repro/scenarios/registry-memory-limit.js";
-import { applyReproIngress } from "../lab/repro/tools.js";
+import { applyReproIngress } from "../lab/repro/kit.js";
 import type { ReproTools } from "../lab/repro/scenario.js";
 import { api } from "./cluster/api.js";
 import { CONTEXT } from "./cluster/controlPlane.js";

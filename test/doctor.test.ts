@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { doctorCommand, doctorSpec } from "../lab/commands/doctor.js";
-import { kubectlSkewOk, minKubectlFor, versionAtLeast } from "../lab/doctor/checks.js";
+import { kubectlSkewOk, minKubectlFor, versionAtLeast } from "../lab/checks/doctor.js";
 import { hasBinary } from "./support/binaries.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { ankaStubs, harness, macHostFacts, type AnkaStubs } from "./support/lab.js";
@@ -50,7 +50,7 @@ describe("lab:doctor with a scripted Mac", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const { realHostFacts } = await import("../lab/doctor/checks.js");
+      const { realHostFacts } = await import("../lab/checks/doctor.js");
       const { code, out } = await doctor(new FakeCluster(), { hostFacts: { ...macHostFacts(), portFree: realHostFacts.portFree } }, "--set", `ingress.port=${port}`);
       expect(code).toBe(1);
       expect(out).toContain(`✗ port ${port}: 127.0.0.1:${port} is already in use (ingress.port)`);
@@ -124,7 +124,7 @@ describe("versions", () => {
 describe.runIf(!hasBinary("minikube"))("lab:doctor on this machine, for real", () => {
   it("exits 1 and names minikube as missing", async () => {
     const root = join(import.meta.dirname, "..");
-    const run = promisify(execFile)(process.execPath, ["--import", "tsx", join(root, "scripts", "doctor.ts")], {
+    const run = promisify(execFile)(process.execPath, [join(root, "bin", "anka-lab.mjs"), "doctor"], {
       cwd: root,
       env: { ...process.env, NO_COLOR: "1", ANKA_LAB_STATE_DIR: join(root, ".lab-test") },
     });

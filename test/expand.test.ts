@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { containerEnv, expandKubeVars } from "../lab/kube/expand.js";
+import { containerEnv, expandKubeVars } from "./support/expand.js";
 
 /**
  * Cases from kubelet's own table, kubernetes/kubernetes

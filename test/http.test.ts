@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, it } from "vitest";
-import { httpRequest } from "../lab/net/http.js";
+import { httpRequest } from "../lab/transfer/http.js";
 
 it("sends the Host header it is given (ingress-nginx routes on it; fetch would replace it)", async () => {
   const server = createServer((req, res) => res.end(`${req.method} ${req.headers.host} ${req.url}`));

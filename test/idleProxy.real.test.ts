@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startProbe, type RunningProbe } from "../lab/local/probe.js";
-import { startIdleProxy } from "../lab/net/idleProxy.js";
-import { PushError, pushTemplate } from "../lab/push/client.js";
-import { sampleTemplate } from "../lab/template/sample.js";
+import { startProbe, type RunningProbe } from "./support/localProbe.js";
+import { startIdleProxy } from "../lab/repro/idleProxy.js";
+import { PushError, pushTemplate } from "../lab/transfer/client.js";
+import { sampleTemplate } from "../lab/transfer/sample.js";
 
 /** The idle-cutoff proxy for real: sockets on 127.0.0.1 and a real silent phase from the probe. */
 describe("idle-cutoff proxy", () => {

@@ -414,7 +414,7 @@ describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
   it("stops the tunnel with SIGINT, on which minikube takes 127.0.0.1 off the LoadBalancers (C5)", async () => {
     expect(await up()).toBe(0);
     expect(lbAddress("anka-controller")).toBe("127.0.0.1");
-    const { stopTunnel } = await import("../lab/minikube/tunnel.js");
+    const { stopTunnel } = await import("../lab/tools/tunnel.js");
     const { createContext } = await import("../lab/commands/common.js");
     const ctx = createContext({ values: {}, positionals: [] } as never, lab.io, lab.deps, { waits: WAITS });
     expect(await stopTunnel(ctx)).toBe("stopped");

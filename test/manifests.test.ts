@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { buildTopology, schemaProblems, toKubeObject, type KubeObject } from "../lab/manifests/topology.js";
-import { RenderError, manifestDrift, renderManifests, writeManifests } from "../lab/render.js";
+import { buildTopology, schemaProblems, toKubeObject, type KubeObject } from "../lab/topology/topology.js";
+import { RenderError, manifestDrift, renderManifests, writeManifests } from "../lab/topology/render.js";
 import { craftedConfig, defaultConfig } from "./support/config.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { colorEnabled } from "../lab/cli/color.js";
-import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/hosts.js";
-import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/minikube/minikube.js";
+import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/tools/hostsFile.js";
+import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/tools/minikube.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { CommandError, settle } from "../lab/exec/types.js";
-import { appliedCount } from "../lab/steps/apply.js";
+import { appliedCount } from "../lab/lifecycle/steps/objects.js";
 import { chooseRenderer } from "../lab/cli/tasks.js";
-import { healthyMembers } from "../lab/kube/exec.js";
+import { healthyMembers } from "../lab/tools/inPod.js";
 import { defaultConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
 

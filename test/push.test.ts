@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type Io } from "../lab/cli/command.js";
 import { captureIo } from "./support/io.js";
 import { pushCommand, pushSpec } from "../lab/commands/push.js";
-import { startProbe, type RunningProbe } from "../lab/local/probe.js";
-import { freePort } from "../lab/local/ports.js";
+import { startProbe, type RunningProbe } from "./support/localProbe.js";
+import { freePort } from "./support/ports.js";
 
 
 const push = (io: Io, ...argv: string[]) => runCommand(pushSpec, (args, i) => pushCommand(args, i, { renderer: "silent" }), argv, io);

@@ -65,7 +65,7 @@ describe.runIf(canMount)("lab:render on a full disk", () => {
     const script = [
       'mount -t tmpfs -o size="$1" tmpfs "$2"',
       'mkdir "$2/m" && cp "$3"/manifests/* "$2/m"/',
-      '"$4" --import tsx "$3"/scripts/render.ts --set namespace=other --out "$2/m" 2>"$2.err"; echo "exit $?"',
+      '"$4" "$3"/bin/anka-lab.mjs render --set namespace=other --out "$2/m" 2>"$2.err"; echo "exit $?"',
       'cat "$2.err"',
       'for f in "$2"/m/*.yaml; do printf "%s %s\\n" "$(basename "$f")" "$(grep -c "namespace: other" "$f")"; done',
       'ls -A "$2" | grep -vc "^m$" || true',

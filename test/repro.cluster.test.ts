@@ -6,9 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { reproCommand, reproSpec, type ReproDeps } from "../lab/commands/repro.js";
 import { upCommand, upSpec } from "../lab/commands/up.js";
-import { startProbe, type RunningProbe } from "../lab/local/probe.js";
-import { PushError, pushTemplate, type PushOptions, type PushResult } from "../lab/push/client.js";
-import { fileStream, type SampleTemplate, type TemplateFile } from "../lab/template/sample.js";
+import { startProbe, type RunningProbe } from "./support/localProbe.js";
+import { PushError, pushTemplate, type PushOptions, type PushResult } from "../lab/transfer/client.js";
+import { fileStream, type SampleTemplate, type TemplateFile } from "../lab/transfer/sample.js";
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
@@ -236,7 +236,7 @@ describe.skipIf(!available)("lab:repro registry-rescheduled", () => {
     let attempt = 0;
     const push: ReproDeps["push"] = async (options) => {
       if (attempt++ === 0) {
-        // The receiving pod names its temp file (lab/probe/server.mjs); the connection dies with the pod.
+        // The receiving pod names its temp file (lab/transfer/probeServer.mjs); the connection dies with the pod.
         writeFileSync(join(volume, "anka-lab-probe", ".partial", `${receiver}-0123.part`), "half");
         await new Promise<void>((resolve) => (cluster.onKubectl = (verb, argv) => verb === "delete" && argv.includes("pod") && resolve()));
         throw new PushError("connection reset mid-transfer: something between you and the registry cut it (an idle timeout such as an AWS NLB's 350 s, or the registry pod went away); nothing partial was committed", true);

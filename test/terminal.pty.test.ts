@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { startProbe, type RunningProbe } from "./support/localProbe.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
 import { PtyRun } from "./support/pty.js";

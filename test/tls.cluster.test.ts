@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LabContext } from "../lab/context.js";
 import { StateStore } from "../lab/state.js";
-import { ingressTlsStep } from "../lab/steps/tls.js";
+import { ingressTlsStep } from "../lab/lifecycle/steps/tls.js";
 import { loadConfig } from "../lab/config/load.js";
 import { CONTEXT } from "./cluster/controlPlane.js";
 import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";

@@ -3,12 +3,12 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PushError, fileUrl, pushTemplate } from "../lab/push/client.js";
-import { sampleTemplate } from "../lab/template/sample.js";
+import { PushError, fileUrl, pushTemplate } from "../lab/transfer/client.js";
+import { sampleTemplate } from "../lab/transfer/sample.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
-import { startNginx, type Nginx } from "../lab/local/nginx.js";
-import { startProbe, type RunningProbe } from "../lab/local/probe.js";
+import { startNginx, type Nginx } from "./support/nginx.js";
+import { startProbe, type RunningProbe } from "./support/localProbe.js";
 import { resetProxy } from "./support/resetProxy.js";
 
 /**

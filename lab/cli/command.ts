@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { bold, red } from "./color.js";
+import { LabError, UsageError } from "../errors.js";
 
 // This module is loaded by every command before its flags are parsed, and by --help alone: it
 // imports nothing but node:util and colour, so help prints without loading zod, execa or listr2.
@@ -28,9 +29,6 @@ export interface CommandSpec {
 }
 
 /** Wrong words on the command line: one line, exit 2, nothing touched. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /** Flags every lab command takes to choose its config. */
 export const CONFIG_FLAGS: readonly FlagSpec[] = [
@@ -110,25 +108,16 @@ export const processIo: Io = {
 /** Prints an error the way every lab command does and returns the exit code. */
 export function reportError(error: unknown, io: Io, verbose: boolean): number {
   const prefix = red("anka-lab:");
-  if (error instanceof UsageError) {
-    io.err(`${prefix} ${error.message}`);
-    return 2;
+  if (error instanceof LabError) {
+    io.err(`${prefix} ${error.problems.length ? error.headline : error.message}`);
+    for (const p of error.problems) io.err(`  ${p}`);
+    if (error.hint) io.err(`  next: ${error.hint}`);
+    if (verbose && error.stack) io.err(error.stack);
+    return error.exitCode;
   }
-  const named = error as { name?: string; problems?: readonly string[] };
-  if (named.name === "ConfigError" && named.problems) {
-    io.err(`${prefix} the lab config has ${named.problems.length} problem(s):`);
-    for (const p of named.problems) io.err(`  ${p}`);
-    return 2;
-  }
-  if (named.name === "RenderError" && named.problems) {
-    io.err(`${prefix} refusing to render the lab:`);
-    for (const p of named.problems) io.err(`  ${p}`);
-    return 2;
-  }
-  const hint = (error as { hint?: string }).hint;
-  io.err(`${prefix} ${(error as Error).message ?? String(error)}`);
-  if (hint) io.err(`  next: ${hint}`);
-  if (verbose && (error as Error).stack) io.err((error as Error).stack!);
+  // Not a LabError: an error from Node or a library that no lab code explained.
+  io.err(`${prefix} ${(error as Error)?.message ?? String(error)}`);
+  if (verbose && (error as Error)?.stack) io.err((error as Error).stack!);
   return 1;
 }
 

@@ -1,5 +1,6 @@
 import { parseSize } from "../config/size.js";
-import { UsageError, type ParsedArgs } from "./command.js";
+import { type ParsedArgs } from "./command.js";
+import { UsageError } from "../errors.js";
 
 /** A --NAME SIZE flag of at least 1Mi, or the fallback; bad text is one line with an example. */
 export function sizeFlag(values: ParsedArgs["values"], name: string, fallback: string, example: string): number {

@@ -4,7 +4,8 @@
  * --help; a command's own module (and zod, execa, listr2, kubernetes-models with it) is imported
  * only when that command runs.
  */
-import { helpText, parseCommandLine, processIo, reportError, UsageError, type CommandSpec, type Io, type ParsedArgs } from "./command.js";
+import { helpText, parseCommandLine, processIo, reportError, type CommandSpec, type Io, type ParsedArgs } from "./command.js";
+import { UsageError } from "../errors.js";
 import { bold } from "./color.js";
 import { npmAteFlags } from "./npmFlags.js";
 import { listenForStop, stoppedLine } from "./signals.js";

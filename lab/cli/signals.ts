@@ -14,6 +14,8 @@
  * (https://nodejs.org/api/process.html#signal-events).
  */
 
+import { LabError } from "../errors.js";
+
 /**
  * Exit codes 128 + N for a stop by signal N, the convention shells use ("When a command terminates
  * on a fatal signal whose number is N, Bash uses the value 128+N as the exit status":
@@ -24,10 +26,10 @@ export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 /** The reason of an aborted run: which signal stopped it. */
-export class StopRequested extends Error {
+export class StopRequested extends LabError {
   override name = "StopRequested";
   constructor(readonly signalName: StopSignal) {
-    super(signalName === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)");
+    super(signalName === "SIGINT" ? "interrupted (Ctrl-C)" : "stopped (SIGTERM)", { exitCode: SIGNAL_EXIT_CODES[signalName] });
   }
 }
 

@@ -2,7 +2,7 @@ import { createInterface } from "node:readline/promises";
 import type { CommandSpec, Io, ParsedArgs } from "../cli/command.js";
 import { loadConfigFromArgs } from "../cli/config.js";
 import { LabContext, type WaitTimings } from "../context.js";
-import type { HostFacts } from "../doctor/checks.js";
+import type { HostFacts } from "../checks/doctor.js";
 import { ExecaRunner, type Runner } from "../exec/runner.js";
 import { StateStore, defaultStateDir } from "../state.js";
 import { chooseRenderer, type RendererChoice } from "../cli/renderer.js";

@@ -1,6 +1,6 @@
 import type { Io, ParsedArgs } from "../cli/command.js";
 import { green, red, yellow } from "../cli/color.js";
-import { blockers, runDoctor } from "../doctor/checks.js";
+import { blockers, runDoctor } from "../checks/doctor.js";
 import { createContext, type CommandDeps } from "./common.js";
 
 export { doctorSpec } from "./specs.js";

@@ -1,7 +1,8 @@
-import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
-import { downSteps, type DownOutcome } from "../down.js";
+import { type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError } from "../errors.js";
+import { downSteps, type DownOutcome } from "../lifecycle/down.js";
 import { stoppedLine } from "../cli/signals.js";
-import { InterruptedError, runSteps } from "../steps/step.js";
+import { InterruptedError, runSteps } from "../lifecycle/step.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { downSpec } from "./specs.js";

@@ -1,15 +1,16 @@
-import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
+import { type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError } from "../errors.js";
 import { formatBytes } from "../config/size.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
 import { readFileSync } from "node:fs";
-import { storedProbeToken } from "../probeToken.js";
+import { storedProbeToken } from "../transfer/probeToken.js";
 import { defaultStateDir } from "../state.js";
 import { interruptible, stoppedLine } from "../cli/signals.js";
-import { redactUrl, type FileResult, type PushResult } from "../push/client.js";
-import { checkProbe, pushFileByFile, removeStored } from "../push/fileByFile.js";
+import { redactUrl, type FileResult, type PushResult } from "../transfer/client.js";
+import { checkProbe, pushFileByFile, removeStored } from "../transfer/fileByFile.js";
 import { chooseRenderer, taskList, type RendererChoice } from "../cli/tasks.js";
-import { formatDuration, formatRate } from "../push/progress.js";
-import { sampleTemplate, type TemplateFile } from "../template/sample.js";
+import { formatDuration, formatRate } from "../transfer/progress.js";
+import { sampleTemplate, type TemplateFile } from "../transfer/sample.js";
 
 export { pushSpec } from "./specs.js";
 

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Io, ParsedArgs } from "../cli/command.js";
 import { loadConfigFromArgs } from "../cli/config.js";
-import { manifestDrift, renderManifests, writeManifests } from "../render.js";
+import { manifestDrift, renderManifests, writeManifests } from "../topology/render.js";
 
 export { renderSpec } from "./specs.js";
 

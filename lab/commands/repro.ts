@@ -1,12 +1,13 @@
 import { taskList } from "../cli/tasks.js";
-import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
+import { type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError } from "../errors.js";
 import { stoppedLine } from "../cli/signals.js";
-import { labNotUp } from "../smoke/labUp.js";
+import { labNotUp } from "../checks/labUp.js";
 import { parseSize } from "../config/size.js";
 import { sizeFlag } from "../cli/flags.js";
-import { httpRequest } from "../net/http.js";
-import { storedProbeToken } from "../probeToken.js";
-import { pushTemplate } from "../push/client.js";
+import { httpRequest } from "../transfer/http.js";
+import { storedProbeToken } from "../transfer/probeToken.js";
+import { pushTemplate } from "../transfer/client.js";
 import { loadScenarios } from "../repro/catalog.js";
 import { runScenario, succeeded, verdictLines, type Phase, type ReproTools } from "../repro/scenario.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { taskList, type LabTask } from "../cli/tasks.js";
 import type { Io, ParsedArgs } from "../cli/command.js";
 import { stoppedLine } from "../cli/signals.js";
-import { labNotUp } from "../smoke/labUp.js";
+import { labNotUp } from "../checks/labUp.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
 import { formatBytes } from "../config/size.js";
-import { NAMES } from "../manifests/names.js";
-import { ankaPushCheck, buildCloudPods, etcdCheck, formatOutcomes, pushCheck, sharedVolumeCheck, statusChecks, type CheckOutcome, type SmokeOptions } from "../smoke/checks.js";
-import { loadBalancerAddress } from "../steps/waits.js";
-import { sampleTemplate } from "../template/sample.js";
+import { NAMES } from "../topology/names.js";
+import { ankaPushCheck, buildCloudPods, etcdCheck, formatOutcomes, pushCheck, sharedVolumeCheck, statusChecks, type CheckOutcome, type SmokeOptions } from "../checks/smoke.js";
+import { loadBalancerAddress } from "../lifecycle/steps/waits.js";
+import { sampleTemplate } from "../transfer/sample.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { smokeSpec } from "./specs.js";

@@ -1,5 +1,5 @@
 import type { Io, ParsedArgs } from "../cli/command.js";
-import { formatStatus, gatherStatus } from "../status.js";
+import { formatStatus, gatherStatus } from "../checks/status.js";
 import { createContext, type CommandDeps } from "./common.js";
 
 export { statusSpec } from "./specs.js";

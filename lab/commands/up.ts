@@ -1,10 +1,11 @@
-import { UsageError, type Io, type ParsedArgs } from "../cli/command.js";
+import { type Io, type ParsedArgs } from "../cli/command.js";
+import { UsageError } from "../errors.js";
 import { green } from "../cli/color.js";
 import { stoppedLine } from "../cli/signals.js";
-import { stopTunnel, tunnelProcessAlive } from "../minikube/tunnel.js";
-import { decideHosts } from "../steps/hosts.js";
-import { InterruptedError, runSteps } from "../steps/step.js";
-import { upEndpoints, upSteps, upSummary } from "../up.js";
+import { stopTunnel, tunnelProcessAlive } from "../tools/tunnel.js";
+import { decideHosts } from "../lifecycle/steps/hosts.js";
+import { InterruptedError, runSteps } from "../lifecycle/step.js";
+import { upEndpoints, upSteps, upSummary } from "../lifecycle/up.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { upSpec } from "./specs.js";

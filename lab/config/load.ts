@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_KEYS, LabConfigSchema, envVarFor, type LabConfig } from "./schema.js";
+import { LabError } from "../errors.js";
 
 /** Where a value came from, lowest precedence first. */
 export type ConfigSource = "default" | "file" | "env" | "flag";
@@ -24,10 +25,10 @@ export interface LoadedConfig {
 }
 
 /** Every problem found, one line each; thrown so callers print them all at once. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join("\n"));
-    this.name = "ConfigError";
+export class ConfigError extends LabError {
+  override name = "ConfigError";
+  constructor(problems: readonly string[]) {
+    super(problems.join("\n"), { problems, headline: `the lab config has ${problems.length} problem(s):`, exitCode: 2 });
   }
 }
 

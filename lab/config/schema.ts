@@ -66,7 +66,7 @@ export const LabConfigSchema = z.strictObject({
     // advises against clusters larger than seven members (https://etcd.io/docs/v3.5/faq/).
     replicas: count.pipe(z.number()).refine((n) => n >= 3 && n <= 7 && n % 2 === 1, "must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises"),
     // etcd keeps 5 WAL segments of 64 MB and needs room for a defrag copy of its db, so the
-    // backend quota (lab/manifests/etcd.ts etcdQuotaBytes) is only sensible from about half a GiB.
+    // backend quota (lab/topology/etcd.ts etcdQuotaBytes) is only sensible from about half a GiB.
     storageSize: size.refine((v) => (parseSize(v) ?? 0) >= 512 * 2 ** 20, "must be at least 512Mi: etcd keeps 320 MB of WAL and needs room to defragment"),
     autoCompactionRetention: z
       .string()

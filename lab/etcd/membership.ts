@@ -1,16 +1,17 @@
 /**
  * Runs the membership plan (lab/etcd/plan.ts) against the lab's etcd: etcdctl inside a healthy
- * member's pod through `kubectl exec` (lab/kube/exec.ts), the StatefulSet and the bootstrap
+ * member's pod through `kubectl exec` (lab/tools/inPod.ts), the StatefulSet and the bootstrap
  * ConfigMap through kubectl. Every step ends by waiting until every member is started and healthy.
  */
 import type { LabContext } from "../context.js";
 import { CommandError } from "../exec/types.js";
-import { etcdctl } from "../kube/exec.js";
-import { getOne } from "../kube/kubectl.js";
-import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../manifests/etcd.js";
-import { NAMES } from "../manifests/names.js";
+import { etcdctl } from "../tools/inPod.js";
+import { getOne } from "../tools/kubectl.js";
+import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../topology/etcd.js";
+import { NAMES } from "../topology/names.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import { describeStep, planMembership, type MemberState, type MembershipStep } from "./plan.js";
+import { LabError } from "../errors.js";
 
 /** One line of `etcdctl member list -w simple`. */
 export interface ListedMember {
@@ -231,7 +232,7 @@ async function runStep(ctx: LabContext, view: ClusterView, step: MembershipStep,
 }
 
 /** Why membership cannot change: the plan's refusal, with the fix. */
-export class MembershipRefused extends Error {
+export class MembershipRefused extends LabError {
   override name = "MembershipRefused";
 }
 

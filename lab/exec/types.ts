@@ -1,3 +1,4 @@
+import { LabError } from "../errors.js";
 /**
  * The runner's contract and its errors, with no process-spawning code, so modules that only need
  * to name a failure (the CLI's error printer, lab:render) load without execa.
@@ -93,17 +94,18 @@ function tail(text: string, lines = 15): string {
 }
 
 /** A failed command: the pasteable command, its exit code and the tail of its output. */
-export class CommandError extends Error {
+export class CommandError extends LabError {
   override name = "CommandError";
   constructor(
     readonly result: RunResult,
-    readonly hint?: string,
+    hint?: string,
     reason?: string,
   ) {
     const output = tail([result.stdout, result.stderr].filter(Boolean).join("\n"));
     super(
       `failed: ${pasteable(result.argv)}\n  ${reason ?? `exit code ${result.exitCode}`}` +
         (output ? `\n  output:\n${output.replace(/^/gm, "    ")}` : ""),
+      { hint },
     );
   }
 }

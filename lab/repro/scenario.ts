@@ -1,5 +1,5 @@
 import { LabContext } from "../context.js";
-import type { PushOptions, PushResult } from "../push/client.js";
+import type { PushOptions, PushResult } from "../transfer/client.js";
 
 /** What a phase saw: whether the symptom showed, a one-line summary, and the evidence. */
 export interface Observation {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { ExecaRunner } from "../../lab/exec/runner.js";
-import { ETCD_PORTS, NAMES, selectorString } from "../../lab/manifests/names.js";
+import { ETCD_PORTS, NAMES, selectorString } from "../../lab/topology/names.js";
 import { FakeRunner, type Answer } from "../support/fakeRunner.js";
 import { InPodCommands } from "../support/inPod.js";
 import { skipReason } from "../support/binaries.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import { settle, type RunOptions, type RunResult, type Runner } from "../../lab/exec/types.js";
 import type { LabConfig } from "../../lab/config/schema.js";
-import type { KubeObject } from "../../lab/manifests/topology.js";
+import type { KubeObject } from "../../lab/topology/topology.js";
 import { inNamespace, kubeletArgv, startLogged } from "./kubelet.js";
 import type { TestNetwork } from "./netns.js";
 

@@ -289,7 +289,7 @@ export class FakeCluster {
     return json(captured);
   }
 
-  /** The file commands lab/hosts.ts runs (cp SRC DST, chmod MODE F, mv -f SRC DST, rm -f F), done for real. */
+  /** The file commands lab/tools/hostsFile.ts runs (cp SRC DST, chmod MODE F, mv -f SRC DST, rm -f F), done for real. */
   private plainCommand(argv: readonly string[]): Answer | undefined {
     const [cmd, ...rest] = argv;
     const operands = rest.filter((a) => a !== "-f");

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { IContainer } from "kubernetes-models/v1/Container";
-import { containerEnv, expandKubeVars, type ConfigMapData, type PodFields } from "../../lab/kube/expand.js";
+import { containerEnv, expandKubeVars, type ConfigMapData, type PodFields } from "./expand.js";
 
 /**
  * Runs one container of a pod spec the way kubelet would: env built in order with fieldRef values,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { runCommand, type CommandSpec } from "../../lab/cli/command.js";
 import type { CommandDeps, LabCommand } from "../../lab/commands/common.js";
-import type { HostFacts } from "../../lab/doctor/checks.js";
+import type { HostFacts } from "../../lab/checks/doctor.js";
 import { StateStore } from "../../lab/state.js";
 import type { Runner } from "../../lab/exec/types.js";
 import { captureIo, type CapturedIo } from "./io.js";

@@ -1,13 +1,13 @@
-import { CONTROLLER_STATUS_PATH, ankaStatus } from "../../anka/status.js";
-import { NAMES } from "../../manifests/names.js";
-import { loadBalancerAddress } from "../../steps/waits.js";
+import { CONTROLLER_STATUS_PATH, ankaStatus } from "../../tools/ankaApi.js";
+import { NAMES } from "../../topology/names.js";
+import { loadBalancerAddress } from "../../lifecycle/steps/waits.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { etcdctl } from "../../kube/exec.js";
+import { etcdctl } from "../../tools/inPod.js";
 import { parseMemberList } from "../../etcd/membership.js";
-import { quorumOf } from "../../manifests/etcd.js";
-import { getOne } from "../../kube/kubectl.js";
-import { reapplyLab, statefulSetReady, waitEtcdQuorum } from "../tools.js";
+import { quorumOf } from "../../topology/etcd.js";
+import { getOne } from "../../tools/kubectl.js";
+import { reapplyLab, statefulSetReady, waitEtcdQuorum } from "../kit.js";
 
 const KEY = "/anka-lab/repro/etcd-quorum";
 

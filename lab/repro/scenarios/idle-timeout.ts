@@ -1,8 +1,8 @@
-import { startIdleProxy, type IdleProxy } from "../../net/idleProxy.js";
-import { PushError } from "../../push/client.js";
-import { sampleTemplate } from "../../template/sample.js";
+import { startIdleProxy, type IdleProxy } from "../idleProxy.js";
+import { PushError } from "../../transfer/client.js";
+import { sampleTemplate } from "../../transfer/sample.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { probeLoadBalancerUrl } from "../tools.js";
+import { probeLoadBalancerUrl } from "../kit.js";
 
 /**
  * The silent phase is 1.5 times the idle timeout, as when a registry finishes a large layer before
@@ -11,7 +11,7 @@ import { probeLoadBalancerUrl } from "../tools.js";
 const silentMs = (t: ReproTools) => t.options.idleSeconds * 1500;
 
 /**
- * The push client's stall watch (no byte moving for 120 s by default, lab/push/client.ts) would
+ * The push client's stall watch (no byte moving for 120 s by default, lab/transfer/client.ts) would
  * end the deliberate silent phase itself once it is longer than 120 s, as it is at the default
  * idle timeout of 350 s (silent phase 525 s): then neither act nor verify could show the idle
  * cutoff. Both phases therefore watch for stalls only beyond twice the silent phase, which is also

@@ -1,9 +1,9 @@
-import { largeTransferAnnotations } from "../../manifests/ingress.js";
-import { PushError } from "../../push/client.js";
-import { sampleTemplate } from "../../template/sample.js";
+import { largeTransferAnnotations } from "../../topology/ingress.js";
+import { PushError } from "../../transfer/client.js";
+import { sampleTemplate } from "../../transfer/sample.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../tools.js";
+import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../kit.js";
 
 const BODY_SIZE = "nginx.ingress.kubernetes.io/proxy-body-size";
 

@@ -1,12 +1,12 @@
 import { formatBytes } from "../../config/size.js";
-import { getList } from "../../kube/kubectl.js";
-import { largeTransferAnnotations } from "../../manifests/ingress.js";
-import { formatRate } from "../../push/progress.js";
-import { CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from "../../steps/ingress.js";
-import { sampleTemplate } from "../../template/sample.js";
+import { getList } from "../../tools/kubectl.js";
+import { largeTransferAnnotations } from "../../topology/ingress.js";
+import { formatRate } from "../../transfer/progress.js";
+import { CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from "../../lifecycle/steps/ingress.js";
+import { sampleTemplate } from "../../transfer/sample.js";
 import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../tools.js";
+import { applyReproIngress, deleteReproIngress, ingressUrl, reproHost, waitReproRoute } from "../kit.js";
 
 const BUFFERING = "nginx.ingress.kubernetes.io/proxy-request-buffering";
 /** Where ingress-nginx spools request bodies: /tmp/nginx/client-body in the controller container (client_body_temp_path in kubernetes/ingress-nginx rootfs/etc/nginx/template/nginx.tmpl). */

@@ -1,11 +1,11 @@
 import { formatBytes, sizeToBytes } from "../../config/size.js";
-import { NAMES } from "../../manifests/names.js";
-import { formatRate } from "../../push/progress.js";
-import { sampleTemplate } from "../../template/sample.js";
+import { NAMES } from "../../topology/names.js";
+import { formatRate } from "../../transfer/progress.js";
+import { sampleTemplate } from "../../transfer/sample.js";
 import { READ_CGROUP_MEMORY, memoryFigures, type MemoryFigures } from "../memory.js";
 import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { applyRenderedChange, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../tools.js";
+import { applyRenderedChange, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../kit.js";
 
 /**
  * The limit goes on the registry and on the probe: the probe is what writes a pushed template to

@@ -1,10 +1,10 @@
-import { nodeInProbe } from "../../kube/exec.js";
-import { PROBE } from "../../manifests/probe.js";
-import { PushError } from "../../push/client.js";
-import { fileSha256, sampleTemplate, type SampleTemplate } from "../../template/sample.js";
+import { nodeInProbe } from "../../tools/inPod.js";
+import { PROBE } from "../../topology/probe.js";
+import { PushError } from "../../transfer/client.js";
+import { fileSha256, sampleTemplate, type SampleTemplate } from "../../transfer/sample.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../tools.js";
+import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../kit.js";
 
 /** Constant programs for `node -e` in a probe container; paths arrive as argv. */
 const LIST_PARTIALS = "const fs=require('fs');try{process.stdout.write(fs.readdirSync(process.argv[1]).join('\\n'))}catch{}";

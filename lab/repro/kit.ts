@@ -1,0 +1,134 @@
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import type { LabContext } from "../context.js";
+import { getList, getOne, summarizePod } from "../tools/kubectl.js";
+import { labelsFor, NAMES, LAB_SELECTOR, selectorString } from "../topology/names.js";
+import { PROBE } from "../topology/probe.js";
+import { toYamlDocuments } from "../topology/yaml.js";
+import { renderManifests } from "../topology/render.js";
+import { applyArgv, applyStep } from "../lifecycle/steps/objects.js";
+import type { StepReport } from "../lifecycle/step.js";
+import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress } from "../lifecycle/steps/waits.js";
+import { notYet, ready, waitFor } from "../wait.js";
+import type { ReproTools } from "./scenario.js";
+import { LabError } from "../errors.js";
+
+const silent: StepReport = { output: () => undefined, skip: () => undefined };
+
+export const REPRO_INGRESS = "anka-lab-repro";
+export const REPRO_MANAGER = "anka-lab-repro";
+
+/** The host the repro Ingress answers for; requests reach it on 127.0.0.1:<ingress.port> with this Host. */
+export function reproHost(ctx: LabContext): string {
+  return `repro.${ctx.config.registry.hostname}`;
+}
+
+/**
+ * A second Ingress for the probe's prefix on its own host, with exactly the annotations a scenario
+ * wants. The lab's own Ingresses stay untouched; the repro one carries the lab's labels, so a
+ * lab:up after a crashed repro prunes it.
+ */
+export async function applyReproIngress(ctx: LabContext, annotations: Record<string, string>): Promise<void> {
+  const ingress = new Ingress({
+    metadata: {
+      name: REPRO_INGRESS,
+      namespace: ctx.config.namespace,
+      labels: { ...labelsFor(REPRO_INGRESS), "anka-lab/repro": "true" },
+      annotations,
+    },
+    spec: {
+      ingressClassName: ctx.config.ingress.className,
+      rules: [
+        {
+          host: reproHost(ctx),
+          http: {
+            paths: [{ path: PROBE.pathPrefix, pathType: "Prefix", backend: { service: { name: NAMES.registryService, port: { number: ctx.config.probe.port } } } }],
+          },
+        },
+      ],
+    },
+  });
+  ingress.validate();
+  await ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${REPRO_MANAGER}`, "--force-conflicts", "-f", "-"), {
+    input: toYamlDocuments([ingress.toJSON()]),
+    timeoutMs: 60_000,
+  });
+}
+
+/**
+ * Applies one rendered lab object with a change, under the lab's field manager (see
+ * registry-memory-limit): lab:up, which applies the plain render, then undoes the change.
+ */
+export async function applyRenderedChange(ctx: LabContext, kind: string, name: string, change: (object: any) => void): Promise<void> {
+  const object = structuredClone(renderManifests(ctx.config).objects.find((o) => o.kind === kind && o.metadata.name === name));
+  if (!object) throw new Error(`the render has no ${kind}/${name}`);
+  change(object);
+  await ctx.change(applyArgv(ctx), { input: toYamlDocuments([object]), timeoutMs: 60_000 });
+}
+
+export async function deleteReproIngress(ctx: LabContext): Promise<void> {
+  await ctx.change(ctx.kubectl("delete", "ingress", REPRO_INGRESS, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 60_000 });
+}
+
+export function ingressUrl(ctx: LabContext): string {
+  return `http://127.0.0.1:${ctx.config.ingress.port}`;
+}
+
+/** ingress-nginx reloads its config a moment after an Ingress changes; wait until the route answers. */
+export async function waitReproRoute(t: ReproTools): Promise<void> {
+  await waitFor(
+    `the repro Ingress route for ${reproHost(t.ctx)}`,
+    async () => ((await t.httpOk(`${ingressUrl(t.ctx)}${PROBE.pathPrefix}/healthz`, reproHost(t.ctx))) ? ready(true) : notYet("no route yet")),
+    { ...t.ctx.options.waits, signal: t.ctx.options.signal },
+  );
+}
+
+/** The registry LoadBalancer's probe URL (127.0.0.1:<probe.port> through the tunnel). */
+export async function probeLoadBalancerUrl(ctx: LabContext): Promise<string> {
+  const ip = await loadBalancerAddress(ctx, NAMES.registryService);
+  if (!ip) throw new LabError("the registry LoadBalancer has no address", { hint: "npm run lab:status; npm run lab:up restarts the tunnel" });
+  return `http://${ip}:${ctx.config.probe.port}`;
+}
+
+/** Puts the lab's rendered topology back (server-side apply) and waits until it serves again. */
+export async function reapplyLab(t: ReproTools): Promise<void> {
+  await applyStep.run(t.ctx, silent);
+  await etcdQuorumStep.run(t.ctx, silent);
+  await buildCloudReadyStep.run(t.ctx, silent);
+}
+
+export async function waitBuildCloudReady(t: ReproTools): Promise<void> {
+  await buildCloudReadyStep.run(t.ctx, silent);
+}
+
+export async function waitEtcdQuorum(t: ReproTools): Promise<void> {
+  await etcdQuorumStep.run(t.ctx, silent);
+}
+
+
+export interface PodRestarts {
+  readonly pod: string;
+  readonly restarts: number;
+  /** lastState.terminated.reason per container that has one, e.g. "registry: OOMKilled". */
+  readonly lastTerminations: string[];
+}
+
+/** Restart counts and last termination reasons of the build-cloud pods (pod status containerStatuses). */
+export function restartsOf(pods: readonly any[]): PodRestarts[] {
+  return pods.map((pod) => ({
+    pod: pod.metadata.name,
+    restarts: summarizePod(pod).restarts,
+    lastTerminations: ((pod.status?.containerStatuses ?? []) as any[]).flatMap((s) =>
+      s.lastState?.terminated ? [`${s.name}: ${s.lastState.terminated.reason ?? "Terminated"} (exit ${s.lastState.terminated.exitCode})`] : [],
+    ),
+  }));
+}
+
+export async function buildCloudPodObjects(ctx: LabContext): Promise<any[]> {
+  return getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(NAMES.buildCloud)]);
+}
+
+export async function statefulSetReady(ctx: LabContext, name: string): Promise<number> {
+  return (await getOne(ctx, ["statefulset", name, "-n", ctx.config.namespace]))?.status?.readyReplicas ?? 0;
+}
+
+export { LAB_SELECTOR };
