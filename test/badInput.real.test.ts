@@ -23,6 +23,7 @@ import { sampleTemplate } from "../lab/transfer/sample.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { canUseNetns, hasBinary, skipReason } from "./support/binaries.js";
 import { captureIo } from "./support/io.js";
+import { recordingReport } from "./support/context.js";
 
 /**
  * Bad input and faults, one table row each: the expected status or exit code and the expected
@@ -791,7 +792,7 @@ describe("the /etc/hosts block, on real temp files", () => {
         const file = fileWith("127.0.0.1 localhost\n10.0.0.5 anka.registry\n");
         const ctx = ctxFor(file);
         const o = await attempt(file, async (c) => {
-          await hostsStep("add").run(c, { output: () => undefined, skip: () => undefined });
+          await hostsStep("add").run(c, recordingReport());
           return { outcome: "added" };
         }, ctx);
         // The block is added, but the name is not reported as resolved.

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { npmAteFlags } from "../lab/cli/npmFlags.js";
 import { pushSpec, upSpec, downSpec } from "../lab/commands/specs.js";
-import { lazyApplyStep } from "../lab/lifecycle/up.js";
-import { applyStep } from "../lab/lifecycle/steps/objects.js";
 import { wouldLines } from "../lab/lifecycle/step.js";
 import { formatProgress } from "../lab/transfer/progress.js";
 import { listenForStop } from "../lab/cli/signals.js";
@@ -29,10 +27,6 @@ describe("flags npm ate", () => {
     expect(npmAteFlags(upSpec, [], run("npx", { npm_config_dry_run: "true" }))).toBeUndefined();
     expect(npmAteFlags(upSpec, [], { npm_config_dry_run: "true" })).toBeUndefined();
   });
-});
-
-it("lab:up's lazily loaded apply step has apply.ts's id and title", () => {
-  expect({ id: lazyApplyStep.id, title: lazyApplyStep.title, enabled: lazyApplyStep.enabled }).toEqual({ id: applyStep.id, title: applyStep.title, enabled: applyStep.enabled });
 });
 
 it("dry-run step lines say what would happen", () => {

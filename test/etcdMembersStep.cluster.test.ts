@@ -11,7 +11,7 @@ import { CONTEXT } from "./cluster/controlPlane.js";
 import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import type { FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
-import { testContext } from "./support/context.js";
+import { recordingReport, testContext } from "./support/context.js";
 
 /**
  * lab:up's etcd membership step against a real API server (the StatefulSet, ConfigMap and claims
@@ -36,8 +36,7 @@ describe.skipIf(!available)("etcd membership step of lab:up (control-plane tier)
     return testContext(config, runner, { dryRun, waits: { timeoutMs: 30_000, intervalMs: 200 } });
   }
   function report() {
-    const lines: string[] = [];
-    return { lines, output: (l: string) => lines.push(l), skip: (l: string) => lines.push(`skip: ${l}`) };
+    return recordingReport();
   }
   /** A running lab of `replicas` etcd members, as apply and the quorum wait leave it. */
   async function running(replicas = 3): Promise<void> {

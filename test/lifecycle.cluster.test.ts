@@ -202,6 +202,8 @@ describe.skipIf(!available)("lab:up", () => {
     expect(lab.io.stderr.join("\n")).toMatch(/interrupted \(Ctrl-C\) during "wait-etcd"; .lab\/state.json records it; next: npm run lab:up carries on from there/);
     expect(lab.state.read()).toMatchObject({ stoppedAt: "wait-etcd", stoppedBecause: "interrupted (Ctrl-C)" });
     expect(cluster!.tunnelAlive).toBe(false);
+    // The undo of the tunnel step, which started it in this run, said before the stop line.
+    expect(lab.io.stderr).toContain("undone: minikube tunnel");
     expect(cluster!.runner.signals.map((s) => s.signal)).toEqual(["SIGINT"]);
     cluster!.onKubectl = undefined;
     lab = newHarness();

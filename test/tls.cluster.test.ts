@@ -12,7 +12,7 @@ import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, un
 import { hasBinary, skipReason } from "./support/binaries.js";
 import { craftedConfig } from "./support/config.js";
 import { FakeRunner } from "./support/fakeRunner.js";
-import { testContext } from "./support/context.js";
+import { recordingReport, testContext } from "./support/context.js";
 
 /** openssl and kubectl run for real, kubectl against the control-plane tier's API server. */
 function lab(namespace: string) {
@@ -28,8 +28,7 @@ function lab(namespace: string) {
 }
 
 const report = () => {
-  const lines: string[] = [];
-  return { lines, output: (l: string) => lines.push(l), skip: (l: string) => lines.push(`skip: ${l}`) };
+  return recordingReport();
 };
 
 const runnable = hasBinary("openssl");

@@ -29,6 +29,7 @@ export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = 
   } catch (error) {
     if (error instanceof InterruptedError || interrupt.signal.aborted) {
       const step = error instanceof InterruptedError ? `during "${error.step}"` : "before the first step";
+      if (error instanceof InterruptedError) for (const line of error.undone) io.err(line);
       io.err(stoppedLine(interrupt, step, "npm run lab:down again (safe to run twice)"));
       return interrupt.exitCode;
     }

@@ -2,7 +2,6 @@ import { type Io, type ParsedArgs } from "../cli/command.js";
 import { UsageError } from "../errors.js";
 import { green } from "../cli/color.js";
 import { stoppedLine } from "../cli/signals.js";
-import { stopTunnel, tunnelProcessAlive } from "../tools/tunnel.js";
 import { decideHosts } from "../lifecycle/steps/hosts.js";
 import { InterruptedError, runSteps } from "../lifecycle/step.js";
 import { upEndpoints, upSteps, upSummary } from "../lifecycle/up.js";
@@ -25,7 +24,6 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
   const waits = args.values.timeout !== undefined ? { intervalMs: deps.waits?.intervalMs ?? 2000, timeoutMs: timeout } : (deps.waits ?? { timeoutMs: timeout, intervalMs: 2000 });
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, { ...withSignal(deps, interrupt.signal), waits }, { waits });
-  const tunnelWasRunning = ctx.usesMinikube && (await tunnelProcessAlive(ctx));
   let step = "the /etc/hosts question";
   try {
     // Asked here, before the task list draws: under listr2's live view a question is never seen.
@@ -34,9 +32,11 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
     await runSteps(ctx, "lab:up", upSteps({ hosts, hostFacts: deps.hostFacts }), rendererFor(deps));
   } catch (error) {
     if (error instanceof InterruptedError || interrupt.signal.aborted) {
-      // The undo: a tunnel this run started goes with it; the next lab:up starts it again.
-      if (!tunnelWasRunning && !ctx.dryRun) await stopTunnel(ctx);
-      if (error instanceof InterruptedError) step = error.step;
+      // runSteps has run the undos of the steps so far (a tunnel this run started is stopped).
+      if (error instanceof InterruptedError) {
+        step = error.step;
+        for (const line of error.undone) io.err(line);
+      }
       const recorded = ctx.dryRun ? "" : "; .lab/state.json records it";
       io.err(stoppedLine(interrupt, `during "${step}"${recorded}`, "npm run lab:up carries on from there"));
       return interrupt.exitCode;

@@ -27,14 +27,21 @@ export class ExecaRunner implements Runner {
     const [file, ...args] = argv;
     const { execa } = await (loadExeca ??= import("execa"));
     const cancel = this.stop && !this.stop.aborted ? { cancelSignal: this.stop, forceKillAfterDelay: 5000 } : {};
-    const child = await execa(file!, args, {
+    // Output to the log and captured both: execa takes an array of targets, and {file, append}
+    // (https://github.com/sindresorhus/execa/blob/main/docs/output.md, "Multiple targets", "File output").
+    const logged = options.log && !options.interactive ? { file: options.log.file, append: true } : undefined;
+    const subprocess = execa(file!, args, {
       reject: false,
       ...cancel,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.interactive ? { stdio: "inherit" as const } : { input: options.input ?? "" }),
+      ...(logged ? { stdout: ["pipe", logged] as const, stderr: ["pipe", logged] as const } : {}),
       env: options.env,
       stripFinalNewline: false,
     });
+    const onLine = options.log?.onLine;
+    if (onLine && logged) for (const stream of [subprocess.stdout, subprocess.stderr]) stream?.on("data", lineSplitter(onLine));
+    const child = await subprocess;
     return settle(
       { argv, exitCode: child.exitCode ?? (child.timedOut ? 124 : 1), stdout: String(child.stdout ?? ""), stderr: String(child.stderr ?? "") },
       options,
@@ -95,4 +102,14 @@ export class ExecaRunner implements Runner {
     const child = await execa("ps", [...select, "-o", "pid=", "-o", "lstart=", "-o", "command="], { reject: false, timeout: 10_000, env: { LC_ALL: "C" } });
     return String(child.stdout ?? "");
   }
+}
+
+/** Calls onLine with each complete, non-blank line of a stream's chunks (a partial line waits for its end). */
+export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+  let pending = "";
+  return (chunk) => {
+    const lines = (pending + String(chunk)).split(/\r?\n|\r/);
+    pending = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) onLine(line.trimEnd());
+  };
 }

@@ -28,6 +28,11 @@ export interface RunOptions {
   readonly hint?: string;
   /** Give the command this terminal (for sudo's password prompt); output is then not captured. */
   readonly interactive?: boolean;
+  /**
+   * A long command's output also goes to this log (appended), and each complete line it prints is
+   * passed to onLine as it comes, so a task line can show it live (minikube start's progress).
+   */
+  readonly log?: { readonly file: string; readonly onLine?: (line: string) => void };
 }
 
 export interface RunResult {

@@ -10,15 +10,36 @@ export interface StepReport {
   output(text: string): void;
   /** Marks the step as having nothing to do, with the reason. */
   skip(reason: string): void;
+  /**
+   * What takes back this step's change if the run is stopped (Ctrl-C, SIGTERM) at this step or a
+   * later one: registered before the change starts, so a stop in the middle of it is covered too.
+   */
+  onUndo(undo: () => Promise<unknown>): void;
 }
 
 /** One thing lab:up (or lab:down) does; it checks the current state first and does nothing when it holds. */
 export interface Step {
   readonly id: string;
   readonly title: string;
-  /** False leaves the step out (e.g. minikube steps on --context). */
+  /** False leaves the step out of this run (Ingress TLS when it is off). */
   enabled?(ctx: LabContext): boolean;
+  /** Set by minikubeOnly: the step is left out with --context, where there is no minikube. */
+  readonly minikubeOnly?: true;
   run(ctx: LabContext, report: StepReport): Promise<void>;
+}
+
+/**
+ * The steps that only exist on the lab's own minikube profile; with --context (a cluster the user
+ * brings) they are left out. Used in the up and down lists, so the group shows where it is listed
+ * (as kind builds its create actions: sigs.k8s.io/kind pkg/cluster/internal/create/create.go).
+ */
+export function minikubeOnly(...steps: Step[]): Step[] {
+  return steps.map((step) => ({
+    ...step,
+    run: step.run.bind(step),
+    minikubeOnly: true as const,
+    enabled: (ctx: LabContext) => ctx.usesMinikube && (step.enabled?.(ctx) ?? true),
+  }));
 }
 
 /** What a step would do under --dry-run, from the plan lines it added. */
@@ -30,6 +51,8 @@ export function wouldLines(planned: readonly string[]): string {
 /** An interrupted run (Ctrl-C or SIGTERM). */
 export class InterruptedError extends LabError {
   override name = "InterruptedError";
+  /** What the undos of the steps run so far did, one line each, for the command to print. */
+  undone: string[] = [];
   constructor(
     readonly step: string,
     signal?: AbortSignal,
@@ -69,6 +92,7 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
       }
     });
   };
+  const undos: { step: string; undo: () => Promise<unknown> }[] = [];
   const list = taskList(
     enabled.map((step) => ({
       title: step.title,
@@ -100,6 +124,9 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
               skipped = true;
               task.skip(reason);
             },
+            onUndo: (undo) => {
+              if (!ctx.dryRun) undos.push({ step: step.title, undo });
+            },
           });
           if (ctx.dryRun && !skipped) task.output = wouldLines(ctx.plan.slice(planned));
         } catch (error) {
@@ -113,7 +140,21 @@ export async function runSteps(ctx: LabContext, command: string, steps: readonly
     renderer,
     { exitOnError: true },
   );
-  await list.run();
+  try {
+    await list.run();
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    // Newest first, as a stack unwinds; an undo that fails is said, and the others still run.
+    for (const { step, undo } of undos.reverse()) {
+      try {
+        await undo();
+        error.undone.push(`undone: ${step}`);
+      } catch (undoError) {
+        error.undone.push(`could not undo ${step}: ${(undoError as Error).message.split("\n")[0]}`);
+      }
+    }
+    throw error;
+  }
   if (!ctx.dryRun)
     ctx.state.update((state) => {
       state.finishedAt = new Date().toISOString();

@@ -3,38 +3,30 @@ import type { HostFacts } from "../checks/doctor.js";
 import { hostsResolved } from "../tools/hostsFile.js";
 import { NAMES } from "../topology/names.js";
 import { clusterStep, contextStep } from "./steps/cluster.js";
-import { doctorStep } from "./steps/preflight.js";
+import { preflightStep } from "./steps/preflight.js";
 import { etcdMembersStep } from "./steps/etcdMembers.js";
 import { hostsStep, type HostsChoice } from "./steps/hosts.js";
 import { ingressStep } from "./steps/ingress.js";
-import type { Step } from "./step.js";
+import { applyStep } from "./steps/objects.js";
+import { minikubeOnly, type Step } from "./step.js";
 import { storageStep } from "./steps/storage.js";
 import { ingressTlsStep } from "./steps/tls.js";
 import { tunnelStep } from "./steps/tunnel.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
 /**
- * The apply step, loaded when it runs: it renders the manifests, which loads kubernetes-models
- * (about a second on a busy machine), and lab:up's first line should not wait for that. Its id and
- * title are apply.ts's own (test/cli.test.ts checks they match).
+ * THE lab:up list, in order; README's and --help's step lists are generated from it. Each step
+ * checks first and does nothing when its state already holds, so a rerun (or a run after Ctrl-C)
+ * carries on. The minikube group is left out with --context, where the user brings the cluster.
  */
-export const lazyApplyStep: Step = {
-  id: "apply",
-  title: "render and apply the topology",
-  run: async (ctx, report) => (await import("./steps/objects.js")).applyStep.run(ctx, report),
-};
-
-/** lab:up in order; each step checks first and does nothing when its state already holds. */
 export function upSteps(options: { hosts: HostsChoice; hostFacts?: HostFacts }): Step[] {
   return [
-    doctorStep(options.hostFacts),
-    clusterStep,
-    contextStep,
-    ingressStep,
+    preflightStep(options.hostFacts),
+    ...minikubeOnly(clusterStep, contextStep, ingressStep),
     storageStep,
-    tunnelStep,
+    ...minikubeOnly(tunnelStep),
     etcdMembersStep,
-    lazyApplyStep,
+    applyStep,
     ingressTlsStep,
     etcdQuorumStep,
     buildCloudReadyStep,

@@ -1,18 +1,18 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import type { LabContext } from "../context.js";
-import { getList, getOne, summarizePod } from "../tools/kubectl.js";
+import { applyServerSide, getList, getOne, summarizePod } from "../tools/kubectl.js";
 import { labelsFor, NAMES, LAB_SELECTOR, selectorString } from "../topology/names.js";
 import { PROBE } from "../topology/probe.js";
 import { toYamlDocuments } from "../topology/yaml.js";
 import { renderManifests } from "../topology/render.js";
-import { applyArgv, applyStep } from "../lifecycle/steps/objects.js";
+import { applyStep } from "../lifecycle/steps/objects.js";
 import type { StepReport } from "../lifecycle/step.js";
 import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress } from "../lifecycle/steps/waits.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import type { ReproTools } from "./scenario.js";
 import { LabError } from "../errors.js";
 
-const silent: StepReport = { output: () => undefined, skip: () => undefined };
+const silent: StepReport = { output: () => undefined, skip: () => undefined, onUndo: () => undefined };
 
 export const REPRO_INGRESS = "anka-lab-repro";
 export const REPRO_MANAGER = "anka-lab-repro";
@@ -62,7 +62,7 @@ export async function applyRenderedChange(ctx: LabContext, kind: string, name: s
   const object = structuredClone(renderManifests(ctx.config).objects.find((o) => o.kind === kind && o.metadata.name === name));
   if (!object) throw new Error(`the render has no ${kind}/${name}`);
   change(object);
-  await ctx.change(applyArgv(ctx), { input: toYamlDocuments([object]), timeoutMs: 60_000 });
+  await applyServerSide(ctx, toYamlDocuments([object]), { timeoutMs: 60_000 });
 }
 
 export async function deleteReproIngress(ctx: LabContext): Promise<void> {

@@ -1,4 +1,6 @@
 import type { LabContext } from "../context.js";
+import type { RunResult } from "../exec/types.js";
+import { LAB_SELECTOR, PRUNE_SELECTOR } from "../topology/names.js";
 
 /**
  * The resources the lab prunes and lab:down removes: never Namespace or PersistentVolumeClaim, which
@@ -40,6 +42,72 @@ export async function getOne(ctx: LabContext, args: string[]): Promise<LiveObjec
   }
   return JSON.parse(result.stdout) as LiveObject;
 }
+
+// --- used by lab/lifecycle: each names what it reads or changes, so no step builds argv ---
+
+/** Whether the lab namespace exists in the lab's context: lab:down's test for "is anything up". */
+export async function namespaceExists(ctx: LabContext): Promise<boolean> {
+  const result = await ctx.run(ctx.kubectl("get", "namespace", ctx.config.namespace, "-o", "name"), { allowFailure: true, timeoutMs: 30_000 });
+  return result.exitCode === 0;
+}
+
+export const getStorageClass = (ctx: LabContext, name: string) => getOne(ctx, ["storageclass", name]);
+export const getStatefulSet = (ctx: LabContext, name: string) => getOne(ctx, ["statefulset", name, "-n", ctx.config.namespace]);
+export const getDeployment = (ctx: LabContext, name: string) => getOne(ctx, ["deployment", name, "-n", ctx.config.namespace]);
+export const getService = (ctx: LabContext, name: string) => getOne(ctx, ["service", name, "-n", ctx.config.namespace]);
+export const getPersistentVolume = (ctx: LabContext, name: string) => getOne(ctx, ["pv", name]);
+/** Pods by label in any namespace (the ingress controller lives in ingress-nginx, not the lab's). */
+export const listPodsIn = (ctx: LabContext, namespace: string, selector: string) => getList(ctx, ["pods", "-n", namespace, "-l", selector]);
+export const listLabClaims = (ctx: LabContext) => getList(ctx, ["pvc", "-n", ctx.config.namespace, "-l", LAB_SELECTOR]);
+/** The lab's objects of the kinds it may prune (PRUNE_SELECTOR: the lab's own labels). */
+export const listPrunable = (ctx: LabContext) => getList(ctx, [PRUNABLE_RESOURCES.join(","), "-n", ctx.config.namespace, "-l", PRUNE_SELECTOR]);
+
+/**
+ * Server-side apply of YAML or JSON on stdin under the lab's field manager. --force-conflicts takes
+ * back fields another manager changed (a `kubectl scale`, say) to the applied values
+ * (https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts).
+ */
+export function applyServerSide(ctx: LabContext, input: string, options: { timeoutMs: number; hint?: string }): Promise<RunResult> {
+  return ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"), { ...options, input });
+}
+
+/** Deletes one object by kind[.group]/name without waiting for its finalizers (a prune). */
+export const deleteObject = (ctx: LabContext, ref: string) =>
+  ctx.change(ctx.kubectl("delete", ref, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
+
+/** lab:down: the lab's objects of every kind that holds no data, waiting until they are gone. */
+export const deleteLabObjects = (ctx: LabContext) =>
+  ctx.change(ctx.kubectl("delete", "-n", ctx.config.namespace, PRUNABLE_RESOURCES.join(","), "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), {
+    timeoutMs: 240_000,
+  });
+
+/** --purge: the lab's claims, then its namespace, each waited for. */
+export const deleteLabClaims = (ctx: LabContext) =>
+  ctx.change(ctx.kubectl("delete", "-n", ctx.config.namespace, "pvc", "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
+export const deleteNamespace = (ctx: LabContext) =>
+  ctx.change(ctx.kubectl("delete", "namespace", ctx.config.namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
+export const deletePersistentVolume = (ctx: LabContext, name: string) =>
+  ctx.change(ctx.kubectl("delete", "pv", name, "--ignore-not-found", "--wait=true", "--timeout=60s"), { timeoutMs: 90_000 });
+
+/** A kubernetes.io/tls Secret as kubectl makes it from PEM files (kubectl create secret tls), not applied. */
+export async function tlsSecretObject(ctx: LabContext, name: string, files: { cert: string; key: string }): Promise<{ metadata: Record<string, unknown> }> {
+  const result = await ctx.run(
+    ctx.kubectl("create", "secret", "tls", name, "-n", ctx.config.namespace, `--cert=${files.cert}`, `--key=${files.key}`, "--dry-run=client", "-o", "json"),
+    { timeoutMs: 30_000 },
+  );
+  return JSON.parse(result.stdout) as { metadata: Record<string, unknown> };
+}
+
+/** The namespace a kubeconfig context defaults to; undefined when the context does not exist. */
+export async function contextNamespace(ctx: LabContext): Promise<{ exists: boolean; namespace?: string }> {
+  const view = await ctx.run(["kubectl", "config", "view", "-o", "json"], { timeoutMs: 30_000 });
+  const contexts = (JSON.parse(view.stdout) as { contexts?: { name: string; context?: { namespace?: string } }[] | null }).contexts ?? [];
+  const found = contexts.find((c) => c.name === ctx.kubeContext);
+  return found ? { exists: true, namespace: found.context?.namespace } : { exists: false };
+}
+
+/** Makes the lab namespace the context's default, for people using kubectl by hand. */
+export const setContextNamespace = (ctx: LabContext) => ctx.change(["kubectl", "config", "set-context", ctx.kubeContext, `--namespace=${ctx.config.namespace}`]);
 
 export interface PodSummary {
   readonly name: string;

@@ -1,6 +1,7 @@
 import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
-import type { Runner } from "../exec/types.js";
+import type { LabContext } from "../context.js";
+import type { RunResult, Runner } from "../exec/types.js";
 
 /**
  * minikube facts used here are checked against minikube v1.38.1; each names its source in
@@ -137,6 +138,45 @@ export function profileDrift(config: LabConfig, actual: ProfileConfig): string[]
     drift.push(`ingress port: profile publishes ${ports.length ? ports.join(",") : "no ports"}, config wants ${ingressPortMapping(config)}`);
   return drift;
 }
+
+// --- used by lab/lifecycle: minikube's changes, each named ---
+
+/**
+ * `minikube start` with every setting explicit (startArgv). Its output goes to `log` as it comes,
+ * and each line to onLine, so the task line shows where a start of several minutes is.
+ */
+export function startProfile(ctx: LabContext, log: string, onLine: (line: string) => void): Promise<RunResult> {
+  return ctx.change(startArgv(ctx.config), {
+    timeoutMs: 20 * 60_000,
+    hint: `see ${log} and minikube logs -p ${ctx.config.profile}; to start over: npm run lab:down -- --delete-cluster --purge`,
+    log: { file: log, onLine },
+  });
+}
+
+/** `minikube addons enable ADDON -p P`: one addon per call (the command takes one name). */
+export const enableAddon = (ctx: LabContext, addon: string, options: { timeoutMs: number; hint?: string }) =>
+  ctx.change(["minikube", "addons", "enable", addon, "-p", ctx.config.profile], options);
+
+/** `minikube delete` removes the node container and its volume (kubernetes/minikube cmd/minikube/cmd/delete.go), the lab's data included. */
+export const deleteProfile = (ctx: LabContext) => ctx.change(["minikube", "delete", "-p", ctx.config.profile], { timeoutMs: 300_000 });
+
+/**
+ * `minikube ssh -p P -- cmd` runs cmd on the node as user docker, which has sudo; a remote failure
+ * exits 1 (kubernetes/minikube cmd/minikube/cmd/ssh.go: os.Exit(1) on any CreateSSHShell error).
+ */
+const onNode = (ctx: LabContext, ...command: string[]) => ["minikube", "ssh", "-p", ctx.config.profile, "--", "sudo", ...command];
+
+/** Deletes a directory on the node (a hostpath volume the provisioner left behind). */
+export const removeOnNode = (ctx: LabContext, path: string) => ctx.change(onNode(ctx, "rm", "-rf", path), { timeoutMs: 60_000 });
+
+/** Whether a path still exists on the node. */
+export async function existsOnNode(ctx: LabContext, path: string): Promise<boolean> {
+  const check = await ctx.run(onNode(ctx, "test", "-e", path), { allowFailure: true, timeoutMs: 60_000 });
+  return check.exitCode === 0;
+}
+
+/** How the --dry-run plan names the node directories a purge removes, before any exist. */
+export const removeOnNodePlanned = (ctx: LabContext, pattern: string) => `${onNode(ctx, "rm", "-rf", pattern).join(" ")}   (each lab volume's directory on the node; then checked gone)`;
 
 /** Whether an addon is enabled, from `minikube addons list -p P -o json` (kubernetes/minikube cmd/minikube/cmd/config/addons_list.go). */
 export async function addonEnabled(runner: Runner, profile: string, addon: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { LabConfig } from "../../lab/config/schema.js";
 import { LabContext, type WaitTimings } from "../../lab/context.js";
 import type { Runner } from "../../lab/exec/types.js";
 import { StateStore } from "../../lab/state.js";
+import type { StepReport } from "../../lab/lifecycle/step.js";
 
 /**
  * A LabContext as a command builds it, for tests that drive one step or module directly: a state
@@ -21,4 +22,11 @@ export function testContext(config: LabConfig, runner: Runner, options: { dryRun
     confirm: async () => false,
     needsSudo: false,
   });
+}
+
+/** A StepReport that keeps what a step said, for tests that run a step directly. */
+export function recordingReport(): StepReport & { lines: string[]; undos: (() => Promise<unknown>)[] } {
+  const lines: string[] = [];
+  const undos: (() => Promise<unknown>)[] = [];
+  return { lines, undos, output: (l) => void lines.push(l), skip: (l) => void lines.push(`skip: ${l}`), onUndo: (u) => void undos.push(u) };
 }

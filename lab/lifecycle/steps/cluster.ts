@@ -1,5 +1,7 @@
 import { CommandError } from "../../exec/types.js";
-import { clusterState, profileConfig, profileDrift, startArgv } from "../../tools/minikube.js";
+import { contextNamespace, setContextNamespace } from "../../tools/kubectl.js";
+import { clusterState, deleteProfile, profileConfig, profileDrift, startProfile } from "../../tools/minikube.js";
+import type { DownRun } from "../downRun.js";
 import type { Step } from "../step.js";
 import { LabError } from "../../errors.js";
 
@@ -17,18 +19,18 @@ import { LabError } from "../../errors.js";
 export const clusterStep: Step = {
   id: "cluster",
   title: "minikube cluster",
-  enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
     const state = await clusterState(ctx.runner, ctx.config.profile).catch((error) => {
       // --dry-run on a Mac without minikube yet: plan from a cluster that does not exist.
       if (ctx.dryRun && error instanceof CommandError && error.result.exitCode === 127) return { kind: "missing" as const };
       throw error;
     });
-    const timeoutMs = 20 * 60_000;
-    const hint = `see minikube logs -p ${ctx.config.profile}; to start over: npm run lab:down -- --delete-cluster --purge`;
+    // minikube start takes minutes: its output goes to a log, and its latest line shows under the step.
+    const log = ctx.state.path("minikube-start.log");
+    const start = () => startProfile(ctx, log, (line) => report.output(line.trim()));
     if (state.kind === "missing") {
-      report.output(`creating profile ${ctx.config.profile} (first run pulls images; takes minutes)`);
-      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+      report.output(`creating profile ${ctx.config.profile} (first run pulls images; takes minutes; log in ${log})`);
+      await start();
       ctx.plannedFreshCluster = ctx.dryRun;
       return;
     }
@@ -45,7 +47,7 @@ export const clusterStep: Step = {
         `profile ${ctx.config.profile} is ${state.kind === "stopped" ? "stopped" : `unhealthy (${state.detail})`}; starting it` +
           (drift.length ? ` (it keeps its node as created: ${drift.join("; ")}; ${recreate})` : ""),
       );
-      await ctx.change(startArgv(ctx.config), { timeoutMs, hint });
+      await start();
       return;
     }
     if (drift.length > 0) {
@@ -60,24 +62,36 @@ export const clusterStep: Step = {
 export const contextStep: Step = {
   id: "context",
   title: "kube context",
-  enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
     if (ctx.plannedFreshCluster) {
-      await ctx.change(["kubectl", "config", "set-context", ctx.kubeContext, `--namespace=${ctx.config.namespace}`]);
+      await setContextNamespace(ctx);
       return;
     }
-    const view = await ctx.run(["kubectl", "config", "view", "-o", "json"], { timeoutMs: 30_000 });
-    const contexts = (JSON.parse(view.stdout) as { contexts?: { name: string; context?: { namespace?: string } }[] | null }).contexts ?? [];
-    const current = contexts.find((c) => c.name === ctx.kubeContext);
-    if (!current && !ctx.dryRun)
+    const current = await contextNamespace(ctx);
+    if (!current.exists && !ctx.dryRun)
       throw new LabError(`kube context ${ctx.kubeContext} does not exist after minikube start`, {
         hint: `minikube -p ${ctx.config.profile} update-context`,
       });
-    if (current?.context?.namespace === ctx.config.namespace) {
+    if (current.namespace === ctx.config.namespace) {
       report.skip(`context ${ctx.kubeContext} uses namespace ${ctx.config.namespace}`);
       return;
     }
-    await ctx.change(["kubectl", "config", "set-context", ctx.kubeContext, `--namespace=${ctx.config.namespace}`]);
+    await setContextNamespace(ctx);
     report.output(`context ${ctx.kubeContext} now defaults to namespace ${ctx.config.namespace}`);
   },
 };
+
+/** lab:down --delete-cluster: the whole profile goes, and the data with it (its volumes live in the node). */
+export function deleteClusterStep(run: DownRun): Step {
+  return {
+    id: "delete-cluster",
+    title: "delete the minikube profile (--delete-cluster)",
+    async run(ctx, report) {
+      const r = await run.reachable(ctx);
+      if (!r.reachable && (r.state === "missing" || r.state === "not installed")) return report.skip(`${r.why}; nothing to delete`);
+      await deleteProfile(ctx);
+      run.outcome.purged = true;
+      run.outcome.kept = undefined;
+    },
+  };
+}

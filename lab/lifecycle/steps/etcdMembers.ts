@@ -1,5 +1,5 @@
 import { MembershipRefused, reconcileMembership } from "../../etcd/membership.js";
-import { getOne } from "../../tools/kubectl.js";
+import { getStatefulSet } from "../../tools/kubectl.js";
 import { BOOTSTRAP_ENV } from "../../topology/etcd.js";
 import { NAMES } from "../../topology/names.js";
 import type { Step } from "../step.js";
@@ -20,7 +20,7 @@ export const etcdMembersStep: Step = {
       report.skip(`a new cluster: apply starts ${want} members`);
       return;
     }
-    const sts = await getOne(ctx, ["statefulset", NAMES.etcd, "-n", ctx.config.namespace]);
+    const sts = await getStatefulSet(ctx, NAMES.etcd);
     if (!sts) {
       report.skip(`no etcd yet: apply starts ${want} members`);
       return;

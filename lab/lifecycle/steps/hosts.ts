@@ -1,5 +1,6 @@
-import { addHostsBlock, describeShadows, hostsResolved, hostsShadows, labHostnames } from "../../tools/hostsFile.js";
+import { addHostsBlock, describeShadows, removeHostsBlock, hostsResolved, hostsShadows, labHostnames } from "../../tools/hostsFile.js";
 import type { LabContext } from "../../context.js";
+import { LabError } from "../../errors.js";
 import type { Step } from "../step.js";
 
 /**
@@ -54,8 +55,19 @@ export function hostsStep(choice: HostsChoice): Step {
         for (let i = planned; i < ctx.plan.length; i++) ctx.plan[i] = `with --hosts or a yes at the prompt: ${ctx.plan[i]}`;
       // An earlier line for a lab name wins over the block (the first match counts): say which line to remove.
       const shadows = ctx.dryRun ? [] : hostsShadows(ctx);
-      if (shadows.length > 0) throw new Error(`${outcome} the lab's block, but ${describeShadows(ctx.options.hostsFile, shadows)}`);
+      if (shadows.length > 0) throw new LabError(`${outcome} the lab's block, but ${describeShadows(ctx.options.hostsFile, shadows)}`);
       report.output(`${outcome} "${line}"${backup ? ` (backup in ${backup})` : ""}`);
     },
   };
 }
+
+/** lab:down's twin: the lab's block goes, with a backup; the rest of the file is left as it is. */
+export const removeHostsStep: Step = {
+  id: "hosts",
+  title: "remove the /etc/hosts block",
+  async run(ctx, report) {
+    const { outcome, backup } = await removeHostsBlock(ctx);
+    if (outcome === "absent") report.skip(`no anka-lab block in ${ctx.options.hostsFile}`);
+    else report.output(`removed (backup in ${backup})`);
+  },
+};

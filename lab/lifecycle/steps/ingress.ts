@@ -1,6 +1,6 @@
-import { addonEnabled } from "../../tools/minikube.js";
+import { addonEnabled, enableAddon } from "../../tools/minikube.js";
 import { DiagnosedError, diagnosePods } from "../../diagnose.js";
-import { getList, summarizePod } from "../../tools/kubectl.js";
+import { listPodsIn, summarizePod } from "../../tools/kubectl.js";
 import { notYet, ready, waitFor, WaitTimeoutError } from "../../wait.js";
 import type { Step } from "../step.js";
 
@@ -18,12 +18,11 @@ export const INGRESS_NAMESPACE = "ingress-nginx";
 export const ingressStep: Step = {
   id: "ingress",
   title: "ingress-nginx addon",
-  enabled: (ctx) => ctx.usesMinikube,
   async run(ctx, report) {
     const enabled = !ctx.plannedFreshCluster && (await addonEnabled(ctx.runner, ctx.config.profile, "ingress"));
     if (!enabled) {
       report.output("enabling the ingress addon");
-      await ctx.change(["minikube", "addons", "enable", "ingress", "-p", ctx.config.profile], {
+      await enableAddon(ctx, "ingress", {
         timeoutMs: 10 * 60_000,
         hint: `the addon pulls registry.k8s.io/ingress-nginx images; check kubectl --context ${ctx.kubeContext} -n ingress-nginx get pods`,
       });
@@ -36,7 +35,7 @@ export const ingressStep: Step = {
       await waitFor(
         "the ingress-nginx controller to be Ready",
         async () => {
-          const pods = (await getList(ctx, ["pods", "-n", INGRESS_NAMESPACE, "-l", CONTROLLER_SELECTOR])).map(summarizePod);
+          const pods = (await listPodsIn(ctx, INGRESS_NAMESPACE, CONTROLLER_SELECTOR)).map(summarizePod);
           if (pods.length === 0) return notYet("no controller pod yet");
           return pods.some((p) => p.ready) ? ready(true) : notYet(pods.map((p) => `${p.name} ${p.phase}`).join(", "));
         },

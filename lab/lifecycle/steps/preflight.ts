@@ -3,7 +3,7 @@ import type { Step } from "../step.js";
 import { LabError } from "../../errors.js";
 
 /** lab:up's first step: the doctor's checks; any blocker stops the run before anything changes. */
-export function doctorStep(facts?: HostFacts): Step {
+export function preflightStep(facts?: HostFacts): Step {
   return {
     id: "doctor",
     title: "preflight checks (lab:doctor)",

@@ -1,4 +1,5 @@
-import { getOne } from "../../tools/kubectl.js";
+import { getStorageClass } from "../../tools/kubectl.js";
+import { enableAddon } from "../../tools/minikube.js";
 import type { Step } from "../step.js";
 import { LabError } from "../../errors.js";
 
@@ -23,7 +24,7 @@ export const storageStep: Step = {
       report.skip("a new minikube cluster comes with StorageClass standard");
       return;
     }
-    if (!ctx.plannedFreshCluster && (await getOne(ctx, ["storageclass", storageClass]))) {
+    if (!ctx.plannedFreshCluster && (await getStorageClass(ctx, storageClass))) {
       report.skip(`StorageClass ${storageClass} exists`);
       return;
     }
@@ -34,7 +35,7 @@ export const storageStep: Step = {
       });
     for (const addon of addons) {
       report.output(`enabling addon ${addon} for StorageClass ${storageClass}`);
-      await ctx.change(["minikube", "addons", "enable", addon, "-p", ctx.config.profile], { timeoutMs: 5 * 60_000 });
+      await enableAddon(ctx, addon, { timeoutMs: 5 * 60_000 });
     }
   },
 };

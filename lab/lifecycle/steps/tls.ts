@@ -1,4 +1,5 @@
 import { NAMES, labelsFor } from "../../topology/names.js";
+import { applyServerSide, tlsSecretObject } from "../../tools/kubectl.js";
 import { ensureLabTls } from "../../tools/openssl.js";
 import type { Step } from "../step.js";
 
@@ -20,13 +21,9 @@ export const ingressTlsStep: Step = {
       ctx.plan.push(`store ${tls.cert} and ${tls.key} in Secret ${ns}/${NAMES.ingressTls}`);
       return;
     }
-    const secret = await ctx.run(
-      ctx.kubectl("create", "secret", "tls", NAMES.ingressTls, "-n", ns, `--cert=${tls.cert}`, `--key=${tls.key}`, "--dry-run=client", "-o", "json"),
-      { timeoutMs: 30_000 },
-    );
-    const generated = JSON.parse(secret.stdout) as { metadata: Record<string, unknown> };
+    const generated = await tlsSecretObject(ctx, NAMES.ingressTls, tls);
     const object = { ...generated, metadata: { ...generated.metadata, labels: labelsFor(NAMES.ingressTls) } };
-    await ctx.change(ctx.kubectl("apply", "--server-side", "--field-manager=anka-lab", "--force-conflicts", "-f", "-"), { input: JSON.stringify(object), timeoutMs: 60_000 });
+    await applyServerSide(ctx, JSON.stringify(object), { timeoutMs: 60_000 });
     report.output(`${made ? "made" : "reused"} ${tls.cert} for ${hosts.join(", ")}, signed by ${tls.caCert}; Secret ${NAMES.ingressTls} applied`);
   },
 };

@@ -2,7 +2,7 @@ import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../../
 import type { LabContext } from "../../context.js";
 import { DiagnosedError, diagnosePods } from "../../diagnose.js";
 import { etcdClusterHealth } from "../../tools/inPod.js";
-import { getOne } from "../../tools/kubectl.js";
+import { getDeployment, getService, getStatefulSet } from "../../tools/kubectl.js";
 import { ensureTunnel, markForwarding, tunnelStatus } from "../../tools/tunnel.js";
 import { NAMES, selectorString } from "../../topology/names.js";
 import { notYet, ready, waitFor, WaitTimeoutError, type Probe } from "../../wait.js";
@@ -41,7 +41,7 @@ export const etcdQuorumStep: Step = {
   async run(ctx, report) {
     const want = ctx.config.etcd.replicas;
     await waitDiagnosed(ctx, report, `all ${want} etcd members healthy`, NAMES.etcd, async () => {
-      const sts = await getOne(ctx, ["statefulset", NAMES.etcd, "-n", ctx.config.namespace]);
+      const sts = await getStatefulSet(ctx, NAMES.etcd);
       const readyCount = sts?.status?.readyReplicas ?? 0;
       if (readyCount < want) return notYet(`${readyCount}/${want} etcd pods Ready`);
       const { healthy, exitCode } = await etcdClusterHealth(ctx);
@@ -57,7 +57,7 @@ export const buildCloudReadyStep: Step = {
   async run(ctx, report) {
     const want = ctx.config.buildCloud.replicas;
     await waitDiagnosed(ctx, report, `${want} build-cloud pods Ready`, NAMES.buildCloud, async () => {
-      const deployment = await getOne(ctx, ["deployment", NAMES.buildCloud, "-n", ctx.config.namespace]);
+      const deployment = await getDeployment(ctx, NAMES.buildCloud);
       const readyCount = deployment?.status?.readyReplicas ?? 0;
       const updated = deployment?.status?.updatedReplicas ?? 0;
       return readyCount >= want && updated >= want ? ready(true) : notYet(`${readyCount}/${want} pods Ready (controller + registry)`);
@@ -68,7 +68,7 @@ export const buildCloudReadyStep: Step = {
 
 /** The address a LoadBalancer got: 127.0.0.1 through minikube tunnel on the docker driver. */
 export async function loadBalancerAddress(ctx: LabContext, service: string): Promise<string | undefined> {
-  const svc = await getOne(ctx, ["service", service, "-n", ctx.config.namespace]);
+  const svc = await getService(ctx, service);
   const entry = svc?.status?.loadBalancer?.ingress?.[0];
   return entry?.ip ?? entry?.hostname;
 }
