@@ -7,7 +7,7 @@ import type { LabContext } from "../context.js";
 import { CommandError } from "../exec/types.js";
 import { etcdctl } from "../tools/inPod.js";
 import { getOne } from "../tools/kubectl.js";
-import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../topology/etcd.js";
+import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../topology/names.js";
 import { NAMES } from "../topology/names.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import { describeStep, planMembership, type MemberState, type MembershipStep } from "./plan.js";

@@ -11,7 +11,7 @@
  * that the members which are healthy now would still be a majority of the membership during and
  * after that step; a member that was just added counts only once it runs.
  */
-import { quorumOf } from "../topology/etcd.js";
+import { quorumOf } from "../topology/names.js";
 
 /** One member as `etcdctl member list` and `endpoint health --cluster` report it. */
 export interface MemberState {

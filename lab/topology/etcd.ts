@@ -3,41 +3,15 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
-import { ETCD_PORTS, NAMES, etcdMemberHost, labelsFor, selectorFor } from "./names.js";
+import { BOOTSTRAP_ENV, ETCD_BOOTSTRAP_KEYS, ETCD_PORTS, NAMES, initialCluster, labelsFor, quorumOf, selectorFor } from "./names.js";
 import { preferSpreading } from "./spreading.js";
-
-/** Members a majority needs: floor(n/2)+1 (etcd FAQ). */
-export function quorumOf(replicas: number): number {
-  return Math.floor(replicas / 2) + 1;
-}
 
 export const ETCD_DATA_MOUNT = "/var/run/etcd";
 const ETCD_DATA_DIR = `${ETCD_DATA_MOUNT}/default.etcd`;
 
-/**
- * What a member needs to know when it starts with an empty data dir: the member list to bootstrap
- * or join, and whether the cluster is `new` or `existing`. The etcd image is distroless (no shell),
- * so a member cannot work this out itself the way Bitnami's start script does (bitnami/containers
- * bitnami/etcd/3.5/debian-12/rootfs/opt/bitnami/scripts/libetcd.sh, etcd_initialize: empty data
- * dir and a healthy cluster -> `etcdctl member add`, then start with the printed ETCD_INITIAL_CLUSTER
- * and `existing`). The lab does those steps from outside (lab/etcd/membership.ts) and hands the
- * result to the pod through this ConfigMap, read into env at container start and into the args by
- * $(VAR) expansion. Rendered for a fresh cluster: every member, `new`. A member that has data
- * ignores both (https://etcd.io/docs/v3.5/op-guide/configuration/#clustering-flags), so re-applying
- * the rendered values over a running cluster changes nothing until a member starts empty.
- */
-export const ETCD_BOOTSTRAP_KEYS = { cluster: "initial-cluster", state: "initial-cluster-state" } as const;
-/** The container env the ConfigMap's keys land in, expanded into the args. */
-export const BOOTSTRAP_ENV = { cluster: "BOOTSTRAP_CLUSTER", state: "BOOTSTRAP_STATE" } as const;
+// The cluster-shape facts live in names.ts, which loads no kubernetes-models (lab:up reads them before apply).
+export { BOOTSTRAP_ENV, ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster, quorumOf } from "./names.js";
 
-/** `etcd-0=http://<dns>:2380,...` for members 0..count-1, the form --initial-cluster takes. */
-export function initialCluster(config: LabConfig, count: number): string {
-  return Array.from({ length: count }, (_, i) => `${NAMES.etcd}-${i}=${etcdPeerUrl(config, i)}`).join(",");
-}
-
-export function etcdPeerUrl(config: LabConfig, index: number): string {
-  return `http://${etcdMemberHost(config, index)}:${ETCD_PORTS.peer}`;
-}
 
 export function buildEtcdBootstrapConfigMap(config: LabConfig): ConfigMap {
   return new ConfigMap({

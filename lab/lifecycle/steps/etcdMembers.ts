@@ -1,7 +1,6 @@
 import { MembershipRefused, reconcileMembership } from "../../etcd/membership.js";
 import { getStatefulSet } from "../../tools/kubectl.js";
-import { BOOTSTRAP_ENV } from "../../topology/etcd.js";
-import { NAMES } from "../../topology/names.js";
+import { BOOTSTRAP_ENV, NAMES } from "../../topology/names.js";
 import type { Step } from "../step.js";
 import { LabError } from "../../errors.js";
 

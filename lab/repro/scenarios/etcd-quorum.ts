@@ -5,7 +5,7 @@ import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { etcdctl } from "../../tools/inPod.js";
 import { parseMemberList } from "../../etcd/membership.js";
-import { quorumOf } from "../../topology/etcd.js";
+import { quorumOf } from "../../topology/names.js";
 import { getOne } from "../../tools/kubectl.js";
 import { reapplyLab, statefulSetReady, waitEtcdQuorum } from "../kit.js";
 
