@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { LabError } from "./errors.js";
 /** A wait that ran out of time: what it waited for, for how long, and the last thing it saw. */
 export class WaitTimeoutError extends LabError {
@@ -23,36 +24,30 @@ export interface WaitOptions {
 }
 
 /** The outcome of one look: done with a value, or not yet and why. */
-export type Probe<T> = { done: true; value: T } | { done: false; reason: string };
+export type Look<T> = { done: true; value: T } | { done: false; reason: string };
 
-export const ready = <T>(value: T): Probe<T> => ({ done: true, value });
-export const notYet = (reason: string): Probe<never> => ({ done: false, reason });
+export const ready = <T>(value: T): Look<T> => ({ done: true, value });
+export const notYet = (reason: string): Look<never> => ({ done: false, reason });
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+/** Waits ms, or rejects with the signal's reason (which signal stopped the run) when it aborts first. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  // node:timers/promises rejects with an AbortError; the lab's callers want the StopRequested reason
+  // (https://nodejs.org/api/timers.html#timerspromisessettimeoutdelay-value-options).
+  await sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    throw signal?.aborted ? signal.reason : error;
   });
 }
 
 /**
- * Looks once, then polls at an interval until the probe is done or the deadline passes. A probe
+ * Looks once, then looks again at an interval until done or the deadline passes. A look
  * that throws counts as "not yet" with the error as reason; the timeout error carries the last one.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<Probe<T>>, options: WaitOptions): Promise<T> {
+export async function waitFor<T>(what: string, look: () => Promise<Look<T>>, options: WaitOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let last: string | undefined;
   for (;;) {
     try {
-      const result = await probe();
+      const result = await look();
       if (result.done) return result.value;
       last = result.reason;
     } catch (error) {

@@ -5,17 +5,17 @@ import { etcdClusterHealth } from "../../tools/inPod.js";
 import { getDeployment, getService, getStatefulSet } from "../../tools/kubectl.js";
 import { ensureTunnel, markForwarding, tunnelStatus } from "../../tools/tunnel.js";
 import { NAMES, selectorString } from "../../topology/names.js";
-import { notYet, ready, waitFor, WaitTimeoutError, type Probe } from "../../wait.js";
+import { notYet, ready, waitFor, WaitTimeoutError, type Look } from "../../wait.js";
 import type { Step, StepReport } from "../step.js";
 
 
-/** Waits on a probe; on timeout, diagnoses the pods behind `component` and names the next step. */
+/** Waits on a condition; on timeout, diagnoses the pods behind `component` and names the next step. */
 async function waitDiagnosed<T>(
   ctx: LabContext,
   report: StepReport,
   what: string,
   component: string,
-  probe: () => Promise<Probe<T>>,
+  look: () => Promise<Look<T>>,
   extra: { loadBalancerPending?: () => boolean } = {},
 ): Promise<T | undefined> {
   if (ctx.dryRun) {
@@ -23,7 +23,7 @@ async function waitDiagnosed<T>(
     return undefined;
   }
   try {
-    return await waitFor(what, probe, { ...ctx.options.waits, signal: ctx.options.signal, onRetry: (r) => report.output(`waiting: ${r}`) });
+    return await waitFor(what, look, { ...ctx.options.waits, signal: ctx.options.signal, onRetry: (r) => report.output(`waiting: ${r}`) });
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     const diagnosis = await diagnosePods(ctx, selectorString(component), { loadBalancerPending: extra.loadBalancerPending?.() ?? false });
