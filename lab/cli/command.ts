@@ -152,7 +152,8 @@ export const processIo: Io = {
 
 /** Prints an error the way every lab command does and returns the exit code. */
 export function reportError(error: unknown, io: Io, verbose: boolean): number {
-  const prefix = red("anka-lab:");
+  // io.err is stderr in a real run (processIo); colour only if stderr itself takes it.
+  const prefix = red("anka-lab:", process.stderr);
   if (error instanceof LabError) {
     io.err(`${prefix} ${error.problems.length ? error.headline : error.message}`);
     for (const p of error.problems) io.err(`  ${p}`);
