@@ -99,6 +99,8 @@ export class ParsedArgs {
     return this.values[name] === true;
   }
 
+  // A plain Error on purpose: reading an undeclared flag is a bug in the lab, not the user's input
+  // (lab/errors.ts: an error that is not a LabError is a bug, printed with its stack under --verbose).
   private declared(name: string, type: FlagSpec["type"], multiple: boolean): void {
     const flag = [...this.spec.flags, HELP_FLAG].find((f) => f.name === name);
     if (flag?.type !== type || (flag.multiple ?? false) !== multiple)
