@@ -1,8 +1,9 @@
 // npm run bench:start: how long the CLI takes to start, against `node -e 0` measured in the same
 // run (so a busy machine shows in both). Two figures per command, the median of several runs:
 // - help: until `anka-lab <verb> --help` has exited (target: 150 ms);
-// - first line: until the first byte of output of a command that does real work (target: 300 ms).
-// Prints the figures and their ratios to node -e 0; it is a measurement, not a test.
+// - first line: until the first byte of output of a command that does real work (target: 300 ms);
+//   its exit is shown beside it, so a fast first line cannot hide a slow command.
+// Prints both figures, and the ratio of the one with a target to node -e 0; it is a measurement, not a test.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,20 +43,22 @@ async function measure(argv) {
 
 const verbs = ["up", "status", "smoke", "push", "repro", "down", "doctor", "render"];
 const baseline = await measure(["-e", "0"]);
-const rows = [["node -e 0", baseline.exit, "exit", undefined]];
-for (const verb of verbs) rows.push([`anka-lab ${verb} --help`, (await measure([bin, verb, "--help"])).exit, "exit", 150]);
+// [name, figures, which figure the target is about, target ms]
+const rows = [["node -e 0", baseline, "exit", undefined]];
+for (const verb of verbs) rows.push([`anka-lab ${verb} --help`, await measure([bin, verb, "--help"]), "exit", 150]);
 const working = [
   ["anka-lab up --dry-run --context none", [bin, "up", "--dry-run", "--context", "anka-lab-bench-none"]],
   ["anka-lab push --to <nothing>", [bin, "push", "--to", "http://127.0.0.1:9", "--size", "1Mi"]],
   ["anka-lab status --context none", [bin, "status", "--context", "anka-lab-bench-none"]],
   ["anka-lab render --check", [bin, "render", "--check", "--out", join(root, "manifests")]],
 ];
-for (const [name, argv] of working) rows.push([name, (await measure(argv)).first, "first byte", 300]);
+for (const [name, argv] of working) rows.push([name, await measure(argv), "first", 300]);
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`median of ${runs} runs each; node ${process.version}; ${process.env.ANKA_LAB_FROM_SOURCE ? "from source (tsx)" : "dist/ when built and fresh"}`);
-console.log(`${"command".padEnd(40)} ${"ms".padStart(7)}  ${"x node -e 0".padStart(11)}  until       target`);
-for (const [name, ms, what, target] of rows) {
-  const verdict = target === undefined ? "" : `${ms <= target ? "✓" : "✗"} ${target} ms`;
-  console.log(`${name.padEnd(40)} ${ms.toFixed(0).padStart(7)}  ${(ms / baseline.exit).toFixed(1).padStart(11)}  ${what.padEnd(11)} ${verdict}`);
+console.log(`${"command".padEnd(40)} ${"first byte".padStart(10)} ${"exit".padStart(7)}  ${"x node -e 0".padStart(11)}  target`);
+for (const [name, figures, what, target] of rows) {
+  const ms = figures[what];
+  const verdict = target === undefined ? "" : `${ms <= target ? "✓" : "✗"} ${what === "first" ? "first byte" : "exit"} ${target} ms`;
+  console.log(`${name.padEnd(40)} ${figures.first.toFixed(0).padStart(10)} ${figures.exit.toFixed(0).padStart(7)}  ${(ms / baseline.exit).toFixed(1).padStart(11)}  ${verdict}`);
 }

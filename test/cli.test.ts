@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { parseCommandLine, type ParsedArgs } from "../lab/cli/command.js";
 import { npmAteFlags } from "../lab/cli/npmFlags.js";
-import { pushSpec, upSpec, downSpec } from "../lab/commands/specs.js";
+import { pushSpec, renderSpec, upSpec, downSpec } from "../lab/commands/specs.js";
 import { wouldLines } from "../lab/lifecycle/step.js";
 import { formatProgress } from "../lab/transfer/progress.js";
 import { listenForStop } from "../lab/cli/signals.js";
@@ -26,6 +27,27 @@ describe("flags npm ate", () => {
     expect(npmAteFlags(upSpec, ["--dry-run"], run("lab:up", { npm_config_dry_run: "true" }))).toBeUndefined();
     expect(npmAteFlags(upSpec, [], run("npx", { npm_config_dry_run: "true" }))).toBeUndefined();
     expect(npmAteFlags(upSpec, [], { npm_config_dry_run: "true" })).toBeUndefined();
+  });
+});
+
+describe("typed flags", () => {
+  const parse = (...argv: string[]) => parseCommandLine(renderSpec, argv) as ParsedArgs;
+
+  it("reads a value flag, a repeatable flag and a boolean as typed, and their absence", () => {
+    const args = parse("--out", "/tmp/m", "--check", "--set", "etcd.replicas=5", "--set", "namespace=x");
+    expect(args.string("out")).toBe("/tmp/m");
+    expect(args.strings("set")).toEqual(["etcd.replicas=5", "namespace=x"]);
+    expect(args.flag("check")).toBe(true);
+    const none = parse();
+    expect([none.string("out"), none.strings("set"), none.flag("check")]).toEqual([undefined, [], false]);
+  });
+
+  it("refuses a flag the command does not declare with that type, instead of reading it as not given", () => {
+    const args = parse("--out", "/tmp/m");
+    expect(() => args.string("outt")).toThrow("lab:render declares no string flag --outt; see lab/commands/specs.ts");
+    expect(() => args.flag("out")).toThrow("lab:render declares no boolean flag --out");
+    expect(() => args.string("set")).toThrow("lab:render declares no string flag --set");
+    expect(() => args.strings("out")).toThrow("lab:render declares no repeatable string flag --out");
   });
 });
 

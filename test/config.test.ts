@@ -57,6 +57,22 @@ describe("config precedence", () => {
     expect(loadConfig({ cwd: dirWith(), env }).config.etcd.replicas).toBe(7);
   });
 
+  it("reads every key, its default and its meaning off the one schema", () => {
+    // Every leaf of LabConfigSchema, dotted, in the schema's order, and each one documented.
+    expect(CONFIG_KEYS).toHaveLength(42);
+    expect(CONFIG_KEYS.slice(0, 4).map((k) => k.key)).toEqual(["profile", "namespace", "context", "minikube.driver"]);
+    expect(CONFIG_KEYS.filter((k) => !k.description).map((k) => k.key)).toEqual([]);
+    expect(CONFIG_KEYS.find((k) => k.key === "etcd.replicas")).toEqual({ key: "etcd.replicas", default: 3, description: "etcd members: 3, 5 or 7; lab:up adds or removes members one at a time" });
+    expect(CONFIG_KEYS.find((k) => k.key === "ingress.tls")?.default).toBe(false);
+    expect(CONFIG_KEYS.filter((k) => k.default === undefined).map((k) => k.key)).toEqual(["context", "etcd.storageClass", "controller.memoryLimit", "registry.memoryLimit"]);
+    // The loader starts from those defaults: each is the value, and its source, with nothing set.
+    const { config, sources } = loadConfig({ cwd: dirWith(), env: {} });
+    for (const { key, default: value } of CONFIG_KEYS) {
+      expect(key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config), key).toBe(value);
+      expect(sources.get(key), key).toBe(value === undefined ? undefined : "default");
+    }
+  });
+
   it("reads the text false from the environment as false, and refuses other words", () => {
     const off = loadConfig({ cwd: dirWith(), env: { ANKA_LAB_INGRESS_LARGE_TRANSFER_ANNOTATIONS: "false" } });
     expect(off.config.ingress.largeTransferAnnotations).toBe(false);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { colorEnabled } from "../lab/cli/color.js";
 import { hostsBlock, withHostsBlock, withoutHostsBlock } from "../lab/tools/hostsFile.js";
 import { addonEnabled, clusterState, profileDrift, startArgv } from "../lab/tools/minikube.js";
 import { FakeCluster } from "./support/fakeCluster.js";
@@ -128,11 +127,6 @@ describe("tool output", () => {
 describe("output modes", () => {
   const tty = { isTTY: true } as NodeJS.WriteStream;
   const pipe = { isTTY: false } as NodeJS.WriteStream;
-  it("colours only a terminal, never with NO_COLOR", () => {
-    expect(colorEnabled(tty, {})).toBe(true);
-    expect(colorEnabled(tty, { NO_COLOR: "1" })).toBe(false);
-    expect(colorEnabled(pipe, {})).toBe(false);
-  });
   it("shows the live task list only on a terminal outside CI", () => {
     expect(chooseRenderer(tty, {})).toBe("default");
     expect(chooseRenderer(tty, { CI: "true" })).toBe("simple");

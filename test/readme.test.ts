@@ -1,26 +1,61 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, it } from "vitest";
-import { configKeysMarkdown } from "../lab/config/docs.js";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { withGeneratedBlocks } from "../scripts/docs.js";
 
-const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+const root = join(import.meta.dirname, "..");
+const readme = readFileSync(join(root, "README.md"), "utf8");
 
-it("README lists every config key with its default, as the code defines them", () => {
-  const block = /<!-- config-keys:start -->\n([\s\S]*?)\n<!-- config-keys:end -->/.exec(readme)?.[1];
-  expect(block, "README needs the config-keys block").toBeDefined();
-  expect(block).toBe(configKeysMarkdown());
+it("README's flag and config tables are what scripts/docs.ts generates from the specs and the schema", () => {
+  // withGeneratedBlocks throws when a block's markers are missing, so both blocks must be there.
+  expect(withGeneratedBlocks(readme)).toBe(readme);
+  expect(readme).toMatch(/<!-- flags:start -->\n#### `npm run lab:up`\n[\s\S]*\| `--check` \| write nothing;[^\n]*\|\n<!-- flags:end -->/);
+  expect(readme).toMatch(/<!-- config-keys:start -->\n\| key \| default \| environment \| meaning \|\n[\s\S]*\| `etcd\.replicas` \| `3` \| `ANKA_LAB_ETCD_REPLICAS` \|[\s\S]*<!-- config-keys:end -->/);
 });
 
 it("README has the two one-line entry points and .ci/run runs the test line", () => {
   expect(readme).toContain("brew bundle && npm ci && npm run lab:up");
   expect(readme).toContain("npm ci && npm test");
-  const ci = readFileSync(join(import.meta.dirname, "..", ".ci", "run"), "utf8");
+  const ci = readFileSync(join(root, ".ci", "run"), "utf8");
   expect(ci.trimEnd().split("\n").at(-1)).toBe("npm ci && npm test");
 });
 
-it("README lists every flag of every command, as --help does", async () => {
-  const { flagsMarkdown } = await import("../lab/cli/docs.js");
-  const { COMMAND_SPECS } = await import("../lab/commands/index.js");
-  const block = /<!-- flags:start -->\n([\s\S]*?)\n<!-- flags:end -->/.exec(readme)?.[1];
-  expect(block).toBe(flagsMarkdown(COMMAND_SPECS));
+describe("npm run docs:check and npm run docs", () => {
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+  const docs = (...argv: string[]) => promisify(execFile)(tsx, [join(root, "scripts", "docs.ts"), ...argv], { cwd: root }).catch((e) => e);
+  const scratch = () => join(mkdtempSync(join(tmpdir(), "anka-lab-docs-")), "README.md");
+
+  it("--check passes on this README, and writes nothing", async () => {
+    const { code, stdout } = await docs("--check");
+    expect(code ?? 0).toBe(0);
+    expect(stdout.trim()).toBe(`${join(root, "README.md")} is up to date.`);
+    expect(readFileSync(join(root, "README.md"), "utf8")).toBe(readme);
+  });
+
+  it("--check on a README with a stale default exits 1 with the diff and leaves it alone; without --check it is rewritten", async () => {
+    const file = scratch();
+    const stale = readme.replace("| `etcd.replicas` | `3` |", "| `etcd.replicas` | `5` |");
+    expect(stale).not.toBe(readme);
+    writeFileSync(file, stale);
+    const check = await docs("--check", "--readme", file);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("-| `etcd.replicas` | `5` |");
+    expect(check.stdout).toContain("+| `etcd.replicas` | `3` |");
+    expect(check.stderr.trim()).toBe(`anka-lab: ${file} differs from what the command specs and the config schema generate; run npm run docs to update it.`);
+    expect(readFileSync(file, "utf8")).toBe(stale);
+    const write = await docs("--readme", file);
+    expect(write.code ?? 0).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(readme);
+  }, 30_000);
+
+  it("a README without the markers is refused in one line naming the block", async () => {
+    const file = scratch();
+    writeFileSync(file, readme.replace("<!-- config-keys:end -->", ""));
+    const { code, stderr } = await docs("--check", "--readme", file);
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toEqual([`anka-lab: ${file} has no config-keys block`, "  next: put the lines <!-- config-keys:start --> and <!-- config-keys:end --> where it belongs, then npm run docs"]);
+  }, 30_000);
 });

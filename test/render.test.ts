@@ -29,7 +29,7 @@ describe("lab:render", () => {
     const io = captureIo();
     expect(await render(io, "--out", out, "--check")).toBe(1);
     expect(io.stdout.join("\n")).toContain('-    nginx.ingress.kubernetes.io/proxy-body-size: "1m"\n+    nginx.ingress.kubernetes.io/proxy-body-size: "0"');
-    expect(io.stderr.at(-1)).toMatch(/differs from what lab\/ renders in 1 file\(s\); run npm run lab:render to update it\.$/);
+    expect(io.stderr).toEqual([`checking ${out} against what lab/ renders…`, expect.stringMatching(/differs from what lab\/ renders in 1 file\(s\); run npm run lab:render to update it\.$/)]);
     expect(readFileSync(join(out, "40-ingress.yaml"), "utf8")).toBe(stale);
   });
 
@@ -38,15 +38,33 @@ describe("lab:render", () => {
     const bad = captureIo({ ANKA_LAB_ETCD_REPLICAS: "2" });
     expect(await render(bad, "--out", out)).toBe(2);
     expect(bad.stderr).toEqual([
+      `rendering the lab into ${out}…`,
       "anka-lab: the lab config has 1 problem(s):",
       `  etcd.replicas = "2": must be 3, 5 or 7: odd, so a majority survives a lost member, and at most 7 as etcd's FAQ advises (set by ANKA_LAB_ETCD_REPLICAS)`,
     ]);
     const limited = captureIo();
     expect(await render(limited, "--out", out, "--set", "registry.memoryLimit=2Gi")).toBe(2);
-    expect(limited.stderr[0]).toBe("anka-lab: refusing to render the lab:");
-    expect(limited.stderr[1]).toMatch(/registry container has memory limit 2Gi/);
+    expect(limited.stderr[0]).toBe(`rendering the lab into ${out}…`);
+    expect(limited.stderr[1]).toBe("anka-lab: refusing to render the lab:");
+    expect(limited.stderr[2]).toMatch(/registry container has memory limit 2Gi/);
     expect(existsSync(out)).toBe(false);
   });
+});
+
+it("the render path imports each kubernetes-models class from its own file, never an API group's index", () => {
+  // "kubernetes-models/v1" re-exports every model of the group, and each model loads its validators:
+  // 639 modules for lab/topology/render.ts through the indexes against 202 through the files, most
+  // of lab:render's time (npm run bench:start). Type-only imports cost nothing at run time.
+  const dir = join(import.meta.dirname, "..", "lab", "topology");
+  const barrels = readdirSync(dir)
+    .filter((name) => name.endsWith(".ts"))
+    .flatMap((name) =>
+      readFileSync(join(dir, name), "utf8")
+        .split("\n")
+        .filter((line) => /^import (?!type )/.test(line) && /from "kubernetes-models\/(?:[\w.-]+\/)?v\d\w*"/.test(line))
+        .map((line) => `${name}: ${line}`),
+    );
+  expect(barrels).toEqual([]);
 });
 
 // A full disk mid-render, for real: the folder sits on a tiny tmpfs in a private mount namespace.
@@ -71,8 +89,9 @@ describe.runIf(canMount)("lab:render on a full disk", () => {
       'ls -A "$2" | grep -vc "^m$" || true',
     ].join("\n");
     const out = execFileSync("unshare", ["-m", "sh", "-c", script, "sh", String(size), mnt, root, process.execPath], { encoding: "utf8", cwd: root });
-    const [exit, err, ...rest] = out.trim().split("\n");
+    const [exit, progress, err, ...rest] = out.trim().split("\n");
     expect(exit).toBe("exit 1");
+    expect(progress).toBe(`rendering the lab into ${mnt}/m…`);
     expect(err).toMatch(/^anka-lab: could not write the manifests to .* \(ENOSPC\); it is unchanged\. Free some space/);
     const counts = rest.slice(0, -1);
     expect(counts.length).toBe(files.length);

@@ -172,6 +172,44 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
     }
   }, 60_000);
 
+  describe("colour, decided per stream by Node (util.styleText)", () => {
+    const ESC = "\u001b[";
+    /** Runs a shell line in the pty and waits for it to end; returns what reached the screen, escapes included. */
+    const inTerminal = async (line: string, env: NodeJS.ProcessEnv = userEnv(dir)) => {
+      run = new PtyRun(line, { cwd: dir, env });
+      await run.exited;
+      return run.output;
+    };
+    const file = (name: string) => readFileSync(join(dir, name), "utf8");
+
+    it("a terminal gets colour on both streams: bold help on stdout, a red error prefix on stderr", async () => {
+      expect(await inTerminal(`node ${bin} render --help`)).toContain(`${ESC}1mnpm run lab:render${ESC}22m`);
+      expect(await inTerminal(`node ${bin} nosuchverb`)).toContain(`${ESC}31manka-lab:${ESC}39m unknown command "nosuchverb"`);
+    }, 30_000);
+
+    it("NO_COLOR gives no escape codes, even in a terminal", async () => {
+      const env = { ...userEnv(dir), NO_COLOR: "1" };
+      const help = await inTerminal(`node ${bin} render --help`, env);
+      const error = await inTerminal(`node ${bin} nosuchverb`, env);
+      expect(help).toContain("npm run lab:render - write the lab's Kubernetes YAML");
+      expect(error).toContain('anka-lab: unknown command "nosuchverb"');
+      expect(help + error).not.toContain(ESC);
+    }, 30_000);
+
+    it("a stream that is not a terminal gets none, while the other one, a terminal, keeps its colour", async () => {
+      // stdout to a file, stderr still the terminal.
+      const screen = await inTerminal(`sh -c 'node ${bin} render --help >help.out; node ${bin} nosuchverb >help.out2'`);
+      expect(file("help.out")).toContain("npm run lab:render - write the lab's Kubernetes YAML");
+      expect(file("help.out")).not.toContain(ESC);
+      expect(screen).toContain(`${ESC}31manka-lab:${ESC}39m unknown command "nosuchverb"`);
+      // stderr to a file, stdout still the terminal.
+      const screen2 = await inTerminal(`sh -c 'node ${bin} nosuchverb 2>error.out; node ${bin} render --help 2>error.out2'`);
+      expect(file("error.out")).toContain('anka-lab: unknown command "nosuchverb"');
+      expect(file("error.out")).not.toContain(ESC);
+      expect(screen2).toContain(`${ESC}1mnpm run lab:render${ESC}22m`);
+    }, 30_000);
+  });
+
   it("npm run lab:up --dry-run (no --) refuses in one line with the command to type, and runs nothing", async () => {
     const env = { ...userEnv(dir), ANKA_LAB_CONTEXT: "anka-lab-pty-nowhere", ANKA_LAB_STATE_DIR: join(dir, "npm-state") };
     const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];

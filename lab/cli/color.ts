@@ -1,14 +1,21 @@
-/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
-  return stream.isTTY === true && env.TERM !== "dumb";
-}
+import { styleText } from "node:util";
 
-const on = colorEnabled();
-const paint = (code: number) => (text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
-export const red = paint(31);
-export const green = paint(32);
-export const yellow = paint(33);
-export const bold = paint(1);
-export const dim = paint(2);
+/**
+ * Colour decided per stream, by Node: util.styleText(format, text, { stream }) leaves the text
+ * plain unless that stream is a terminal that takes colour, and honours NO_COLOR,
+ * NODE_DISABLE_COLORS and FORCE_COLOR (https://nodejs.org/api/util.html#utilstyletextformat-text-options,
+ * since Node 22.13, package.json's "engines"). Pass the stream the text is printed to: an error
+ * line goes to stderr, which may be a terminal while stdout is a pipe, or the other way round.
+ */
+type Painter = (text: string, stream?: NodeJS.WritableStream) => string;
+
+const paint =
+  (format: "red" | "green" | "yellow" | "bold" | "dim"): Painter =>
+  (text, stream = process.stdout) =>
+    styleText(format, text, { stream });
+
+export const red = paint("red");
+export const green = paint("green");
+export const yellow = paint("yellow");
+export const bold = paint("bold");
+export const dim = paint("dim");

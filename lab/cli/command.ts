@@ -58,9 +58,54 @@ export function helpText(spec: CommandSpec): string {
   return lines.join("\n") + "\n";
 }
 
-export interface ParsedArgs {
-  readonly values: Record<string, string | boolean | string[] | undefined>;
-  readonly positionals: string[];
+/** Flag values as node:util parseArgs returns them. */
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** A value flag's text, or undefined when it was not given. */
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * A command line after parsing, read through typed accessors: `args.string("out")`,
+ * `args.strings("set")`, `args.flag("check")`. Each accessor checks that the command declares the
+ * flag with that type, so a misspelt or mistyped name fails the first time it runs instead of
+ * reading as "not given".
+ */
+export class ParsedArgs {
+  constructor(
+    readonly spec: CommandSpec,
+    readonly values: FlagValues,
+    readonly positionals: string[],
+  ) {}
+
+  /** A value flag's text, or undefined when not given. */
+  string(name: string): string | undefined {
+    this.declared(name, "string", false);
+    return stringFlag(this.values, name);
+  }
+
+  /** Every value of a repeatable value flag, in order; [] when not given. */
+  strings(name: string): string[] {
+    this.declared(name, "string", true);
+    const value = this.values[name];
+    return Array.isArray(value) ? value : [];
+  }
+
+  /** Whether a boolean flag was given. */
+  flag(name: string): boolean {
+    this.declared(name, "boolean", false);
+    return this.values[name] === true;
+  }
+
+  // A plain Error on purpose: reading an undeclared flag is a bug in the lab, not the user's input
+  // (lab/errors.ts: an error that is not a LabError is a bug, printed with its stack under --verbose).
+  private declared(name: string, type: FlagSpec["type"], multiple: boolean): void {
+    const flag = [...this.spec.flags, HELP_FLAG].find((f) => f.name === name);
+    if (flag?.type !== type || (flag.multiple ?? false) !== multiple)
+      throw new Error(`${this.spec.name} declares no ${multiple ? "repeatable " : ""}${type} flag --${name}; see lab/commands/specs.ts`);
+  }
 }
 
 export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): ParsedArgs | "help" {
@@ -76,19 +121,21 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
     throw new UsageError(`${message}; see npm run ${spec.name} -- --help`);
   }
   if (parsed.values.help) return "help";
-  return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
+  return new ParsedArgs(spec, parsed.values as FlagValues, parsed.positionals);
 }
 
 /** Splits --set pairs and the shortcut flags into config overrides. */
-export function configFlags(values: ParsedArgs["values"]): Record<string, string> {
+export function configFlags(values: FlagValues): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const pair of (values.set as string[] | undefined) ?? []) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError(`--set ${pair}: expected KEY=VALUE, e.g. --set etcd.replicas=5`);
     overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  if (typeof values.profile === "string") overrides.profile = values.profile;
-  if (typeof values.namespace === "string") overrides.namespace = values.namespace;
+  for (const shortcut of ["profile", "namespace"]) {
+    const value = stringFlag(values, shortcut);
+    if (value !== undefined) overrides[shortcut] = value;
+  }
   return overrides;
 }
 
@@ -107,7 +154,8 @@ export const processIo: Io = {
 
 /** Prints an error the way every lab command does and returns the exit code. */
 export function reportError(error: unknown, io: Io, verbose: boolean): number {
-  const prefix = red("anka-lab:");
+  // io.err is stderr in a real run (processIo); colour only if stderr itself takes it.
+  const prefix = red("anka-lab:", process.stderr);
   if (error instanceof LabError) {
     io.err(`${prefix} ${error.problems.length ? error.headline : error.message}`);
     for (const p of error.problems) io.err(`  ${p}`);

@@ -8,7 +8,7 @@ export { doctorSpec } from "./specs.js";
 export async function doctorCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   const ctx = createContext(args, io, deps, { waits: { timeoutMs: 15_000, intervalMs: 250 } });
   const results = await runDoctor(ctx, deps.hostFacts);
-  if (args.values.json) io.out(JSON.stringify(results, null, 2));
+  if (args.flag("json")) io.out(JSON.stringify(results, null, 2));
   else
     for (const r of results) {
       const mark = r.status === "pass" ? green("✓") : r.status === "warn" ? yellow("!") : red("✗");

@@ -114,7 +114,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
       stoppedLine(
         interrupt,
         `after ${committed.length} of ${template.files.length} files; removed the ${removed} file(s) this run had stored, so the probe keeps nothing of it`,
-        `npm run lab:push -- --to ${redactUrl(to)} --size ${typeof args.values.size === "string" ? args.values.size : "1Gi"}`,
+        `npm run lab:push -- --to ${redactUrl(to)} --size ${args.string("size") ?? "1Gi"}`,
       ),
     );
     return interrupt.exitCode;
@@ -122,7 +122,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
     interrupt.dispose();
   }
   const done = result!;
-  if (args.values.json) io.out(JSON.stringify({ to: redactUrl(to), template: template.name, ...done }, null, 2));
+  if (args.flag("json")) io.out(JSON.stringify({ to: redactUrl(to), template: template.name, ...done }, null, 2));
   else {
     for (const f of done.files) io.out(`  ✓ ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256.slice(0, 16)}…  stored by ${f.pod}${f.attempts > 1 ? `  (${f.attempts} attempts)` : ""}`);
     io.out(`pushed ${formatBytes(done.bytes)} in ${formatDuration(done.seconds)}: ${formatRate(done.bytesPerSecond)}, every sha256 verified by the probe`);

@@ -1,15 +1,21 @@
 import { resolve } from "node:path";
 import type { Io, ParsedArgs } from "../cli/command.js";
-import { loadConfigFromArgs } from "../cli/config.js";
-import { manifestDrift, renderManifests, writeManifests } from "../topology/render.js";
 
 export { renderSpec } from "./specs.js";
 
 export async function renderCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const dir = resolve(args.string("out") ?? "manifests");
+  const check = args.flag("check");
+  // Said before zod and kubernetes-models load, which is most of this command's time
+  // (npm run bench:start): the user sees at once what is being done, and where.
+  io.err(check ? `checking ${dir} against what lab/ renders…` : `rendering the lab into ${dir}…`);
+  const [{ loadConfigFromArgs }, { manifestDrift, renderManifests, writeManifests }] = await Promise.all([
+    import("../cli/config.js"),
+    import("../topology/render.js"),
+  ]);
   const { config } = loadConfigFromArgs(args.values, io.env);
-  const dir = resolve(typeof args.values.out === "string" ? args.values.out : "manifests");
   const rendered = renderManifests(config);
-  if (args.values.check) {
+  if (check) {
     const drift = manifestDrift(dir, rendered);
     if (drift.length === 0) {
       io.out(`${dir} is up to date (${rendered.files.size} files).`);

@@ -35,7 +35,7 @@ function option(values: ParsedArgs["values"], name: string, fallback: string): s
 
 export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {}): Promise<number> {
   const scenarios = await loadScenarios();
-  if (args.values.list) {
+  if (args.flag("list")) {
     const width = Math.max(...scenarios.map((s) => s.name.length));
     for (const s of scenarios) io.out(`${s.name.padEnd(width)}  ${s.summary}`);
     return 0;
@@ -70,7 +70,7 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
     throw new Error(notUp);
   }
   // With --json, stdout is the verdict document alone; the story goes to stderr.
-  const json = args.values.json === true;
+  const json = args.flag("json");
   const say = json ? (line: string) => io.err(line) : (line: string) => io.out(line);
   say(`${scenario.name}: ${scenario.summary}`);
   for (const fact of scenario.facts) say(`  fact: ${fact}`);
@@ -82,7 +82,7 @@ export async function reproCommand(args: ParsedArgs, io: Io, deps: ReproDeps = {
   };
   let report;
   try {
-    report = await runScenario(tools, scenario, { keep: args.values.keep === true, wrap });
+    report = await runScenario(tools, scenario, { keep: args.flag("keep"), wrap });
   } finally {
     interrupt.dispose();
   }

@@ -16,7 +16,7 @@ export { smokeSpec } from "./specs.js";
 export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   const size = sizeFlag(args.values, "size", "2Gi", "2Gi");
   const givenSeed = seedFlag(args.values);
-  const tag = typeof args.values.tag === "string" ? args.values.tag : "anka-lab-smoke";
+  const tag = args.string("tag") ?? "anka-lab-smoke";
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits: deps.waits ?? { timeoutMs: 60_000, intervalMs: 2000 } });
   const id = randomBytes(4).toString("hex");
@@ -24,9 +24,9 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
   const options: SmokeOptions = {
     size,
     seed,
-    ankaTemplate: typeof args.values["anka-template"] === "string" ? args.values["anka-template"] : undefined,
+    ankaTemplate: args.string("anka-template"),
     ankaTag: tag,
-    keep: args.values.keep === true,
+    keep: args.flag("keep"),
   };
   const outcomes: CheckOutcome[] = [];
   const record = (o: CheckOutcome) => {
@@ -94,7 +94,7 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
     interrupt.dispose();
   }
   const failed = outcomes.filter((o) => o.ok === false);
-  const json = args.values.json === true;
+  const json = args.flag("json");
   if (json) io.out(JSON.stringify({ ok: failed.length === 0 && !interrupt.signal.aborted, seed, checks: outcomes }, null, 2));
   else io.out(`\n${formatOutcomes(outcomes)}\n`);
   if (interrupt.signal.aborted) {

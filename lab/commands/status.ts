@@ -6,7 +6,7 @@ export { statusSpec } from "./specs.js";
 
 export async function statusCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   const ctx = createContext(args, io, deps, { waits: { timeoutMs: 0, intervalMs: 0 } });
-  if (args.values.json) {
+  if (args.flag("json")) {
     const status = await gatherStatus(ctx);
     io.out(JSON.stringify(status, null, 2));
     return status.healthy ? 0 : 1;

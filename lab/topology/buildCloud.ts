@@ -1,5 +1,5 @@
-import { Deployment } from "kubernetes-models/apps/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { LabConfig } from "../config/schema.js";
 import { CONTAINER_PORTS, NAMES, REGISTRY_BASE_PATH, etcdClientEndpoints, labelsFor, selectorFor, serviceHost } from "./names.js";

@@ -1,6 +1,7 @@
-import { StatefulSet } from "kubernetes-models/apps/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ConfigMap, Service } from "kubernetes-models/v1";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service } from "kubernetes-models/v1/Service";
 import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
 import { BOOTSTRAP_ENV, ETCD_BOOTSTRAP_KEYS, ETCD_PORTS, NAMES, initialCluster, labelsFor, quorumOf, selectorFor } from "./names.js";

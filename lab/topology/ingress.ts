@@ -1,4 +1,4 @@
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import type { LabConfig } from "../config/schema.js";
 import { NAMES, labelsFor } from "./names.js";
 import { PROBE } from "./probe.js";

@@ -1,4 +1,4 @@
-import { Namespace } from "kubernetes-models/v1";
+import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { LabConfig } from "../config/schema.js";
 import { labelsFor } from "./names.js";
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigMap } from "kubernetes-models/v1";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { LabConfig } from "../config/schema.js";

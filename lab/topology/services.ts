@@ -1,4 +1,4 @@
-import { Service } from "kubernetes-models/v1";
+import { Service } from "kubernetes-models/v1/Service";
 import type { LabConfig } from "../config/schema.js";
 import { CONTAINER_PORTS, NAMES, labelsFor, selectorFor } from "./names.js";
 import { PROBE } from "./probe.js";

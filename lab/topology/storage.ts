@@ -1,4 +1,4 @@
-import { PersistentVolumeClaim } from "kubernetes-models/v1";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
 import type { LabConfig } from "../config/schema.js";
 import { NAMES, labelsFor } from "./names.js";
 

@@ -26,6 +26,11 @@ export class PtyRun {
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve({ code, at: Date.now() })));
   }
 
+  /** Everything printed so far, escape sequences (colour) included. */
+  get output(): string {
+    return this.raw;
+  }
+
   /** What is on screen so far, escape sequences removed. */
   get screen(): string {
     // eslint-disable-next-line no-control-regex
