@@ -1,6 +1,6 @@
 import type { LabConfig } from "./config/schema.js";
 import type { LabContext } from "./context.js";
-import { listPods, podEvents, podLogTail, summarizePod, type LiveObject, type PodEvent } from "./tools/kubectl.js";
+import { listPodsIn, podEvents, podLogTail, summarizePod, type LiveObject, type PodEvent } from "./tools/kubectl.js";
 import { LabError } from "./errors.js";
 
 /** What went wrong with some pods: readable lines, then the likely cause and what to do. */
@@ -98,7 +98,7 @@ export async function diagnosePods(
   let pods: LiveObject[] = [];
   let listError: string | undefined;
   try {
-    pods = await listPods(ctx, selector, namespace);
+    pods = await listPodsIn(ctx, namespace, selector);
   } catch (error) {
     listError = firstLine(error);
   }

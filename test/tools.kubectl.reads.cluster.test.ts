@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getWorkload, kubectlClientVersion, kubectlVersions, listPods, podEvents, podLogTail } from "../lab/tools/kubectl.js";
+import { getDeployment, getStatefulSet, kubectlClientVersion, kubectlVersions, listPodsIn, podEvents, podLogTail } from "../lab/tools/kubectl.js";
 import type { LabContext } from "../lab/context.js";
 import { api } from "./cluster/api.js";
 import { CONTEXT } from "./cluster/controlPlane.js";
@@ -10,8 +10,9 @@ import type { FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
 
 /**
- * The kubectl reads lab/checks and lab/diagnose.ts call, each with its exact argv, answered by the
- * real kubectl against the control-plane tier (logs by the in-pod model, test/support/inPod.ts).
+ * The kubectl reads lab/checks and lab/diagnose.ts call (some shared with lab/lifecycle), each
+ * with its exact argv, answered by the real kubectl against the control-plane tier (logs by the
+ * in-pod model, test/support/inPod.ts).
  */
 const available = controlPlaneAvailable("test/tools.kubectl.reads.cluster.test.ts");
 
@@ -61,26 +62,26 @@ describe.skipIf(!available)("kubectl reads for the checks and the diagnosis", ()
     await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   });
 
-  it("listPods: get pods -n NS -l SELECTOR -o json, only the matching pods", async () => {
+  it("listPodsIn: get pods -n NS -l SELECTOR -o json, only the matching pods", async () => {
     await create(`/api/v1/namespaces/${namespace}/pods`, pod("web-0", { app: "web" }));
     await create(`/api/v1/namespaces/${namespace}/pods`, pod("other-0", { app: "other" }));
-    const pods = await listPods(ctx, "app=web");
+    const pods = await listPodsIn(ctx, namespace, "app=web");
     expect(runner.calls.map((c) => c.argv)).toEqual([["kubectl", "--context", CONTEXT, "get", "pods", "-n", namespace, "-l", "app=web", "-o", "json"]]);
     expect(pods.map((p) => p.metadata.name)).toEqual(["web-0"]);
-    // Another namespace, named: nothing there.
-    expect(await listPods(ctx, "app=web", "default")).toEqual([]);
+    // Another namespace: nothing there.
+    expect(await listPodsIn(ctx, "default", "app=web")).toEqual([]);
     expect(runner.calls[1]!.argv).toEqual(["kubectl", "--context", CONTEXT, "get", "pods", "-n", "default", "-l", "app=web", "-o", "json"]);
   });
 
-  it("getWorkload: get <kind> NAME -n NS -o json, undefined when there is none", async () => {
+  it("getDeployment, getStatefulSet: get <kind> NAME -n NS -o json, undefined when there is none", async () => {
     await create(`/apis/apps/v1/namespaces/${namespace}/deployments`, {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "web" },
       spec: { replicas: 0, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: pod("x", {}).spec } },
     });
-    expect((await getWorkload(ctx, "deployment", "web"))?.metadata.name).toBe("web");
-    expect(await getWorkload(ctx, "statefulset", "etcd")).toBeUndefined();
+    expect((await getDeployment(ctx, "web"))?.metadata.name).toBe("web");
+    expect(await getStatefulSet(ctx, "etcd")).toBeUndefined();
     expect(runner.calls.map((c) => c.argv)).toEqual([
       ["kubectl", "--context", CONTEXT, "get", "deployment", "web", "-n", namespace, "-o", "json"],
       ["kubectl", "--context", CONTEXT, "get", "statefulset", "etcd", "-n", namespace, "-o", "json"],

@@ -2,7 +2,7 @@ import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../too
 import type { LabContext } from "../context.js";
 import { ankaCliInstalled, ankaRegistryPush } from "../tools/ankaCli.js";
 import { etcdClusterHealth, etcdDel, etcdGet, etcdPut, readInProbe, sha256InProbe, writeInProbe } from "../tools/inPod.js";
-import { listPods } from "../tools/kubectl.js";
+import { listPodsIn } from "../tools/kubectl.js";
 import { formatBytes } from "../config/size.js";
 import { NAMES, selectorString } from "../topology/names.js";
 import { httpRequest } from "../transfer/http.js";
@@ -42,7 +42,7 @@ export interface SmokeOptions {
 
 
 export async function buildCloudPods(ctx: LabContext): Promise<string[]> {
-  return (await listPods(ctx, selectorString(NAMES.buildCloud)))
+  return (await listPodsIn(ctx, ctx.config.namespace, selectorString(NAMES.buildCloud)))
     .filter((p) => p.status?.phase === "Running")
     .map((p) => p.metadata.name)
     .sort();

@@ -1,7 +1,7 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus, type ServiceHealth } from "../tools/ankaApi.js";
 import type { LabContext } from "../context.js";
 import { etcdClusterHealth } from "../tools/inPod.js";
-import { getWorkload, listPods, summarizePod, type PodSummary } from "../tools/kubectl.js";
+import { getDeployment, getStatefulSet, listPodsIn, summarizePod, type LiveObject, type PodSummary } from "../tools/kubectl.js";
 import { NAMES, selectorString } from "../topology/names.js";
 import { clusterState, type ClusterState } from "../tools/minikube.js";
 import { tunnelStatus, type TunnelStatus } from "../tools/tunnel.js";
@@ -35,9 +35,11 @@ export interface LabStatus {
   readonly healthy: boolean;
 }
 
-async function component(ctx: LabContext, kind: "statefulset" | "deployment", name: string, desired: number): Promise<ComponentStatus> {
-  const object = await getWorkload(ctx, kind, name);
-  const pods = (await listPods(ctx, selectorString(name))).map(summarizePod);
+type Workload = (ctx: LabContext, name: string) => Promise<LiveObject | undefined>;
+
+async function component(ctx: LabContext, read: Workload, name: string, desired: number): Promise<ComponentStatus> {
+  const object = await read(ctx, name);
+  const pods = (await listPodsIn(ctx, ctx.config.namespace, selectorString(name))).map(summarizePod);
   return { name, ready: object?.status?.readyReplicas ?? 0, desired, pods };
 }
 
@@ -80,15 +82,15 @@ export async function gatherStatus(ctx: LabContext): Promise<LabStatus> {
         },
       },
     );
-  const workloads: [kind: "statefulset" | "deployment", name: string, desired: number][] = [
-    ["statefulset", NAMES.etcd, ctx.config.etcd.replicas],
-    ["deployment", NAMES.buildCloud, ctx.config.buildCloud.replicas],
+  const workloads: [read: Workload, name: string, desired: number][] = [
+    [getStatefulSet, NAMES.etcd, ctx.config.etcd.replicas],
+    [getDeployment, NAMES.buildCloud, ctx.config.buildCloud.replicas],
   ];
-  for (const [kind, name, desired] of workloads)
+  for (const [read, name, desired] of workloads)
     checks.push({
       title: name,
       run: async () => {
-        if (clusterUp()) components.push(await component(ctx, kind, name, desired));
+        if (clusterUp()) components.push(await component(ctx, read, name, desired));
         return none;
       },
     });

@@ -141,19 +141,8 @@ export function summarizePod(pod: LiveObject): PodSummary {
 
 // --- reads used by lab/checks and lab/diagnose.ts ---
 
-/**
- * The pods behind a label selector, in the lab's namespace unless another is named:
- * `kubectl get pods -n NS -l SELECTOR -o json` (-l/--selector of kubectl get,
- * https://kubernetes.io/docs/reference/kubectl/generated/kubectl_get/).
- */
-export function listPods(ctx: LabContext, selector: string, namespace = ctx.config.namespace): Promise<LiveObject[]> {
-  return getList(ctx, ["pods", "-n", namespace, "-l", selector]);
-}
-
-/** A StatefulSet or Deployment of the lab's namespace, or undefined when it does not exist. */
-export function getWorkload(ctx: LabContext, kind: "statefulset" | "deployment", name: string): Promise<LiveObject | undefined> {
-  return getOne(ctx, [kind, name, "-n", ctx.config.namespace]);
-}
+// The pods behind a selector and the lab's StatefulSet and Deployment are read with listPodsIn,
+// getStatefulSet and getDeployment above.
 
 /** What the lab reads of a core/v1 Event (k8s.io/api core/v1 types.go Event: type Normal|Warning, reason, message). */
 export interface PodEvent {
