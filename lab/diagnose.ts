@@ -1,5 +1,6 @@
+import type { LabConfig } from "./config/schema.js";
 import type { LabContext } from "./context.js";
-import { getList, summarizePod, type LiveObject } from "./tools/kubectl.js";
+import { listPodsIn, podEvents, podLogTail, summarizePod, type LiveObject, type PodEvent } from "./tools/kubectl.js";
 import { LabError } from "./errors.js";
 
 /** What went wrong with some pods: readable lines, then the likely cause and what to do. */
@@ -15,9 +16,9 @@ export interface Diagnosis {
  * the storage addons (kubernetes/minikube deploy/addons/storageclass/storageclass.yaml,
  * pkg/storage/storage_provisioner.go; https://minikube.sigs.k8s.io/docs/handbook/persistent_volumes/).
  */
-function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolean): string[] {
+function likelyCauses(config: LabConfig, text: string, loadBalancerPending: boolean): string[] {
   const causes: string[] = [];
-  const p = ctx.config.profile;
+  const p = config.profile;
   if (/exec format error/i.test(text))
     causes.push(
       "amd64 emulation: an amd64-only image ran on an arm64 node without emulation. Turn on Rosetta (or QEMU) " +
@@ -33,7 +34,7 @@ function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolea
     );
   if (/unbound immediate PersistentVolumeClaims|persistentvolumeclaim .* not found|waiting for a volume to be created|Pending.*PersistentVolumeClaim/i.test(text))
     causes.push(
-      `pending volume claim: the StorageClass ${ctx.config.registry.storageClass} has no working provisioner. ` +
+      `pending volume claim: the StorageClass ${config.registry.storageClass} has no working provisioner. ` +
         // `addons enable` takes exactly one addon (minikube cmd/minikube/cmd/config/enable.go:
         // `if len(args) != 1 { exit.Message(reason.Usage, "usage: minikube addons enable ADDON_NAME") }`).
         `minikube -p ${p} addons enable storage-provisioner && minikube -p ${p} addons enable default-storageclass, or set registry.storageClass.`,
@@ -47,55 +48,69 @@ function likelyCauses(ctx: LabContext, text: string, loadBalancerPending: boolea
   return causes;
 }
 
-async function eventsFor(ctx: LabContext, namespace: string, pod: string): Promise<string[]> {
-  try {
-    const events = await getList(ctx, ["events", "-n", namespace, "--field-selector", `involvedObject.name=${pod}`]);
-    return events
-      .slice(-5)
-      .map((e: any) => `${e.type ?? ""} ${e.reason ?? ""}: ${String(e.message ?? "").trim()}`.trim());
-  } catch {
-    return [];
+/** What was read about one pod: the object, its events (or why they could not be read), the last log lines of each container not ready. */
+export interface PodReading {
+  readonly pod: LiveObject;
+  readonly events: readonly PodEvent[] | { readonly error: string };
+  readonly logs: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What was read about the pods behind a selector; `listError` when they could not be listed. */
+export interface PodsReading {
+  readonly selector: string;
+  readonly namespace: string;
+  readonly pods: readonly PodReading[];
+  readonly listError?: string;
+}
+
+/** The containers whose logs are worth reading: those not ready (k8s.io/api core/v1 ContainerStatus.ready). */
+export function unreadyContainers(pod: LiveObject): string[] {
+  return ((pod.status?.containerStatuses ?? []) as { name: string; ready?: boolean }[]).filter((s) => !s.ready).map((s) => s.name);
+}
+
+const firstLine = (error: unknown) => (error as Error).message.split("\n")[0]!;
+
+/** What the pods say, from what was read: their state, conditions not met, waiting containers, last events and log lines, and the likely causes. */
+export function diagnose(config: LabConfig, reading: PodsReading, loadBalancerPending = false): Diagnosis {
+  const lines: string[] = [];
+  if (reading.listError !== undefined) lines.push(`could not list pods (${reading.selector}): ${reading.listError}`);
+  else if (reading.pods.length === 0) lines.push(`no pods match ${reading.selector} in namespace ${reading.namespace}`);
+  for (const { pod, events, logs } of reading.pods) {
+    const summary = summarizePod(pod);
+    lines.push(`pod ${summary.name}: ${summary.phase}, ${summary.ready ? "ready" : "not ready"}, ${summary.restarts} restart(s)`);
+    for (const c of (pod.status?.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[])
+      if (c.status !== "True") lines.push(`  condition ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ""}${c.message ? `: ${c.message}` : ""}`);
+    for (const w of summary.waiting) lines.push(`  container ${w}`);
+    if ("error" in events) lines.push(`  events could not be read: ${events.error}`);
+    else for (const e of events.slice(-5)) lines.push(`  event ${`${e.type ?? ""} ${e.reason ?? ""}: ${String(e.message ?? "").trim()}`.trim()}`);
+    for (const [container, tail] of logs) if (tail.length) lines.push(`  last log lines of ${container}:`, ...tail.map((l) => `    ${l}`));
   }
+  return { lines, causes: likelyCauses(config, lines.join("\n"), loadBalancerPending) };
 }
 
-async function logTail(ctx: LabContext, namespace: string, pod: string, container: string): Promise<string[]> {
-  const result = await ctx.run(ctx.kubectl("logs", "-n", namespace, pod, "-c", container, "--tail=10"), {
-    allowFailure: true,
-    timeoutMs: 20_000,
-  });
-  const text = (result.exitCode === 0 ? result.stdout : result.stderr).trimEnd();
-  return text ? text.split("\n") : [];
-}
-
-/** Looks at the pods behind a selector and says what state they are in and why. */
+/** Reads the pods behind a selector, with their events and the logs of containers not ready, and says what state they are in and why. */
 export async function diagnosePods(
   ctx: LabContext,
   selector: string,
   extra: { loadBalancerPending?: boolean; namespace?: string } = {},
 ): Promise<Diagnosis> {
   const namespace = extra.namespace ?? ctx.config.namespace;
-  const lines: string[] = [];
   let pods: LiveObject[] = [];
+  let listError: string | undefined;
   try {
-    pods = await getList(ctx, ["pods", "-n", namespace, "-l", selector]);
+    pods = await listPodsIn(ctx, namespace, selector);
   } catch (error) {
-    lines.push(`could not list pods (${selector}): ${(error as Error).message.split("\n")[0]}`);
+    listError = firstLine(error);
   }
-  if (pods.length === 0 && lines.length === 0) lines.push(`no pods match ${selector} in namespace ${namespace}`);
+  const readings: PodReading[] = [];
   for (const pod of pods) {
-    const summary = summarizePod(pod);
-    lines.push(`pod ${summary.name}: ${summary.phase}, ${summary.ready ? "ready" : "not ready"}, ${summary.restarts} restart(s)`);
-    for (const c of (pod.status?.conditions ?? []) as any[])
-      if (c.status !== "True") lines.push(`  condition ${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ""}${c.message ? `: ${c.message}` : ""}`);
-    for (const w of summary.waiting) lines.push(`  container ${w}`);
-    for (const e of await eventsFor(ctx, namespace, summary.name)) lines.push(`  event ${e}`);
-    const failing = ((pod.status?.containerStatuses ?? []) as any[]).filter((s) => !s.ready);
-    for (const s of failing) {
-      const tail = await logTail(ctx, namespace, summary.name, s.name);
-      if (tail.length) lines.push(`  last log lines of ${s.name}:`, ...tail.map((l) => `    ${l}`));
-    }
+    const name = pod.metadata.name;
+    const events = await podEvents(ctx, namespace, name).catch((error: unknown) => ({ error: firstLine(error) }));
+    const logs = new Map<string, string[]>();
+    for (const container of unreadyContainers(pod)) logs.set(container, await podLogTail(ctx, namespace, name, container));
+    readings.push({ pod, events, logs });
   }
-  return { lines, causes: likelyCauses(ctx, lines.join("\n"), extra.loadBalancerPending ?? false) };
+  return diagnose(ctx.config, { selector, namespace, pods: readings, listError }, extra.loadBalancerPending ?? false);
 }
 
 /** The error a failed wait raises: what it waited for, the diagnosis, the likely cause, the next step. */

@@ -94,6 +94,25 @@ describe("lab:doctor with a scripted Mac", () => {
     expect((await doctor(cluster)).out).toContain("✓ sudo: sudo works without a password prompt");
   });
 
+  it("shows a check that throws as a blocker with its message, and still runs the checks after it", async () => {
+    // statfs(2) of the home folder failing, as Node reports it (uv error: code, description, syscall, path).
+    const facts = {
+      ...macHostFacts(),
+      freeDiskBytes: async () => {
+        throw Object.assign(new Error("EACCES: permission denied, statfs '/Users/dev'"), { code: "EACCES", syscall: "statfs" });
+      },
+    };
+    const { code, out, err } = await doctor(new FakeCluster(), { hostFacts: facts });
+    expect(code).toBe(1);
+    expect(out).toMatch(/^✗ disk: EACCES: permission denied, statfs '\/Users\/dev'$/m);
+    expect(out).toMatch(/^✓ port 8080: /m);
+    expect(out).toMatch(/^✓ sudo: /m);
+    expect(err).toBe("anka-lab: 1 blocker(s): disk. Fix them, then npm run lab:up.");
+    const json = await doctor(new FakeCluster(), { hostFacts: facts }, "--json");
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toContainEqual({ name: "disk", status: "fail", detail: "EACCES: permission denied, statfs '/Users/dev'" });
+  });
+
   it("prints JSON with --json", async () => {
     const { out } = await doctor(new FakeCluster(), {}, "--json");
     const checks = JSON.parse(out) as { name: string; status: string }[];

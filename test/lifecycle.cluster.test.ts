@@ -329,6 +329,7 @@ describe.skipIf(!available)("lab:status", () => {
       tunnel: { running: true },
       healthy: true,
       health: { controller: { ok: true }, registry: { ok: true }, etcd: { ok: true, detail: "3/3 members healthy" } },
+      problems: [],
     });
     expect(report.components.map((c: any) => [c.name, c.ready, c.pods.length])).toEqual([["etcd", 3, 3], ["anka-build-cloud", 2, 2]]);
   });
@@ -336,6 +337,44 @@ describe.skipIf(!available)("lab:status", () => {
   it("says the lab is not up when there is no profile", async () => {
     expect(await status()).toBe(1);
     expect(lab.io.stdout.join("\n")).toContain("✗ minikube profile: missing");
+  });
+
+  it("prints one table: profile, tunnel, components with their pods, endpoints, health, then the verdict", async () => {
+    expect(await up()).toBe(0);
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(0);
+    const [header, ...rest] = lab.io.stdout.join("\n").split("\n");
+    expect(header).toBe(`context anka-lab, namespace ${namespace}`);
+    const table = rest.join("\n");
+    expect(table).toMatch(/^✓ minikube profile: running$/m);
+    expect(table).toMatch(/^✓ tunnel: running, pid \d+, forwards answer/m);
+    expect(table).toMatch(/^✓ etcd: 3\/3 ready\n {4}etcd-0 {2}Running, ready, 0 restart\(s\)\n {4}etcd-1 {2}Running, ready, 0 restart\(s\)\n {4}etcd-2 {2}Running, ready, 0 restart\(s\)$/m);
+    expect(table).toMatch(/^✓ anka-build-cloud: 2\/2 ready\n {4}anka-build-cloud-\S+ {2}Running, ready, 0 restart\(s\)\n {4}anka-build-cloud-\S+ {2}Running, ready, 0 restart\(s\)$/m);
+    expect(table).toContain(`\n  controller: http://127.0.0.1:${stubs.controllerPort}\n  registry: http://127.0.0.1:${stubs.registryPort}\n  ingress: http://anka.registry:8080\n`);
+    expect(table).toMatch(/^✓ controller health: .*200 OK/m);
+    expect(table).toMatch(/^✓ etcd health: 3\/3 members healthy$/m);
+    expect(rest.at(-1)).toBe("The lab is healthy.");
+  });
+
+  it("shows a part it could not read as a ✗ row with the error, unhealthy, and still reads the rest", async () => {
+    expect(await up()).toBe(0);
+    cluster!.onKubectl = (verb, argv) => {
+      if (verb === "get" && argv.includes("statefulset")) throw new Error("kubectl get broke: the server is currently unable to handle the request");
+    };
+    lab.io.stdout.length = 0;
+    expect(await status()).toBe(1);
+    const out = lab.io.stdout.join("\n");
+    expect(out).toMatch(/^✗ etcd: kubectl get broke: the server is currently unable to handle the request$/m);
+    expect(out).toMatch(/^✓ anka-build-cloud: 2\/2 ready$/m);
+    expect(out).toMatch(/^✓ controller health: /m);
+    expect(lab.io.stdout.at(-1)).toMatch(/^The lab is not healthy: /m);
+
+    lab.io.stdout.length = 0;
+    expect(await status("--json")).toBe(1);
+    const report = JSON.parse(lab.io.stdout.join("\n"));
+    expect(report.healthy).toBe(false);
+    expect(report.problems).toEqual([{ name: "etcd", detail: "kubectl get broke: the server is currently unable to handle the request" }]);
+    expect(report.components.map((c: any) => c.name)).toEqual(["anka-build-cloud"]);
   });
 });
 

@@ -67,12 +67,12 @@ describe.runIf(runnable && available)("lab:smoke", () => {
     const { cluster, lab, ports, pods } = await upLab(ingress.url);
     expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "24Mi", "--seed", "5")).toBe(0);
     const table = lab.io.stdout.join("\n");
-    expect(table).toMatch(/✓ controller status \(LoadBalancer\)\s+http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 200 OK \(version 1\.50\.0\)/);
-    expect(table).toMatch(/✓ etcd quorum and put\/get\s+3\/3 healthy; put via etcd-0, read via etcd-1/);
-    expect(table).toMatch(new RegExp(`✓ registries share one volume\\s+written in ${pods[0]}, read in ${pods[1]}`));
-    expect(table).toMatch(new RegExp(`✓ push via LoadBalancer\\s+[\\d.]+ MB/s\\s+4 files, stored by ${pods[0]}, sha256 verified on the other replica`));
-    expect(table).toMatch(/✓ push via Ingress\s+[\d.]+ MB\/s\s+4 files/);
-    expect(table).toMatch(/- anka registry push \(Anka CLI\)\s+pass --anka-template NAME/);
+    expect(table).toMatch(/✓ controller status \(LoadBalancer\): http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status: 200 OK \(version 1\.50\.0\)/);
+    expect(table).toMatch(/✓ etcd quorum and put\/get: 3\/3 healthy; put via etcd-0, read via etcd-1/);
+    expect(table).toMatch(new RegExp(`✓ registries share one volume: written in ${pods[0]}, read in ${pods[1]}`));
+    expect(table).toMatch(new RegExp(`✓ push via LoadBalancer: [\\d.]+ MB/s, 4 files, stored by ${pods[0]}, sha256 verified on the other replica`));
+    expect(table).toMatch(/✓ push via Ingress: [\d.]+ MB\/s, 4 files, stored by /);
+    expect(table).toMatch(/^- anka registry push \(Anka CLI\): pass --anka-template NAME to push a real template with the Anka CLI$/m);
     expect(table).toContain("All HA checks passed (sample seed 5).");
     // The other replica really read the files: the sha256 programs ran in its probe container.
     const verifications = cluster.runner.calls.filter((c) => c.argv.some((a) => a.includes("createHash")));
@@ -89,7 +89,7 @@ describe.runIf(runnable && available)("lab:smoke", () => {
     expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "4Mi")).toBe(1);
     const table = lab.io.stdout.join("\n");
     expect(table).toMatch(/✓ push via LoadBalancer/);
-    expect(table).toMatch(/✗ push via Ingress\s+images\/layer-0\.ank: 413 from nginx: the Ingress lacks proxy-body-size: "0"/);
+    expect(table).toMatch(/✗ push via Ingress: images\/layer-0\.ank: 413 from nginx: the Ingress lacks proxy-body-size: "0"/);
     expect(table).toMatch(/- anka registry push/);
     expect(lab.io.stderr.join("\n")).toContain("anka-lab: 1 smoke check(s) failed: push via Ingress.");
   });
@@ -100,9 +100,22 @@ describe.runIf(runnable && available)("lab:smoke", () => {
       if (verb === "exec" && argv.includes("etcdctl")) throw new Error("kubectl exec broke: connection refused");
     };
     expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "1Mi")).toBe(1);
-    expect(lab.io.stdout.join("\n")).toMatch(/✗ etcd quorum, put via one member and get via another\s+kubectl exec broke: connection refused/);
-    expect(lab.io.stderr.at(-1)).toMatch(/smoke check\(s\) failed: .*etcd quorum, put via one member and get via another/);
-    expect(lab.io.stdout.join("\n")).not.toContain("All HA checks passed");
+    const table = lab.io.stdout.join("\n");
+    expect(table).toMatch(/^✗ etcd quorum, put via one member and get via another: kubectl exec broke: connection refused$/m);
+    // The throw stopped only its own check: the ones after it ran and passed.
+    expect(table).toMatch(/^✓ registries share one volume: /m);
+    expect(table).toMatch(/^✓ push via LoadBalancer: /m);
+    expect(lab.io.stderr.at(-1)).toBe(
+      "anka-lab: 1 smoke check(s) failed: etcd quorum, put via one member and get via another. npm run lab:status shows the lab's state.",
+    );
+    expect(table).not.toContain("All HA checks passed");
+
+    // --json: one document, not ok, the thrown check among the checks with its message.
+    lab.io.stdout.length = 0;
+    expect(await lab.run(smokeSpec, smokeCommand, ...ports, "--size", "1Mi", "--json")).toBe(1);
+    const report = JSON.parse(lab.io.stdout.join("\n"));
+    expect(report.ok).toBe(false);
+    expect(report.checks).toContainEqual({ name: "etcd quorum, put via one member and get via another", ok: false, detail: "kubectl exec broke: connection refused" });
   });
 
   it("refuses a bad --size before touching anything", async () => {

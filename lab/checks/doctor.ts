@@ -5,7 +5,11 @@ import type { LabContext } from "../context.js";
 import { formatBytes, sizeToBytes } from "../config/size.js";
 import { CommandError } from "../exec/types.js";
 import { describeShadows, hostsResolved, hostsShadows, labHostnames } from "../tools/hostsFile.js";
+import { kubectlClientVersion, kubectlVersions } from "../tools/kubectl.js";
 import { clusterState, minikubeVersion, memoryMegabytes } from "../tools/minikube.js";
+import { dockerAnswers, dockerInfo, type DockerInfo } from "../tools/docker.js";
+import { sudoAsksPassword } from "../tools/sudo.js";
+import { failures, runChecks, type Check, type Row, type RowKind } from "./rows.js";
 
 export type CheckStatus = "pass" | "warn" | "fail";
 
@@ -115,15 +119,14 @@ export function kubectlSkewOk(client: string, server: string): boolean {
 async function kubectlCheck(ctx: LabContext): Promise<CheckResult> {
   try {
     if (!ctx.usesMinikube) {
-      const result = await ctx.run(ctx.kubectl("version", "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
-      const parsed = JSON.parse(result.stdout || "{}") as { clientVersion?: { gitVersion: string }; serverVersion?: { gitVersion: string } };
-      const client = parsed.clientVersion?.gitVersion ?? "unknown";
-      const server = parsed.serverVersion?.gitVersion;
+      const versions = await kubectlVersions(ctx);
+      const client = versions.client ?? "unknown";
+      const server = versions.server;
       if (!server)
         return {
           name: "kubectl",
           status: "fail",
-          detail: `kubectl ${client} cannot reach context ${ctx.kubeContext}: ${result.stderr.trim().split("\n")[0] || `exit ${result.exitCode}`}`,
+          detail: `kubectl ${client} cannot reach context ${ctx.kubeContext}: ${versions.stderr.trim().split("\n")[0] || `exit ${versions.exitCode}`}`,
           fix: `check the context: kubectl --context ${ctx.kubeContext} get namespaces`,
         };
       if (!kubectlSkewOk(client, server))
@@ -131,9 +134,7 @@ async function kubectlCheck(ctx: LabContext): Promise<CheckResult> {
       return { name: "kubectl", status: "pass", detail: `kubectl ${client}, cluster ${server}` };
     }
     const want = minKubectlFor(ctx.config.minikube.kubernetesVersion);
-    // `kubectl version --client -o json` prints {"clientVersion":{"gitVersion":"v1.32.4",…},"kustomizeVersion":…}.
-    const result = await ctx.run(["kubectl", "version", "--client", "-o", "json"], { timeoutMs: 30_000 });
-    const version = (JSON.parse(result.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+    const version = await kubectlClientVersion(ctx.runner);
     if (!versionAtLeast(version, want))
       return { name: "kubectl", status: "fail", detail: `kubectl ${version} is older than v${want}, too old for Kubernetes ${ctx.config.minikube.kubernetesVersion}`, fix: "brew upgrade kubernetes-cli" };
     return { name: "kubectl", status: "pass", detail: `kubectl ${version}` };
@@ -143,22 +144,11 @@ async function kubectlCheck(ctx: LabContext): Promise<CheckResult> {
   }
 }
 
-interface DockerInfo {
-  ServerVersion?: string;
-  NCPU?: number;
-  MemTotal?: number;
-  OperatingSystem?: string;
-}
-
-/**
- * `docker info --format '{{json .}}'` prints the info JSON even when the daemon is down, then
- * exits 1 with "Cannot connect to the Docker daemon" on stderr and an empty ServerVersion
- * (seen with the Docker 28.2.2 client; fixture test/fixtures/docker-info-daemon-down.json).
- */
+/** docker installed, then its daemon answering; the info, when it answers, for the resource checks. */
 async function dockerChecks(ctx: LabContext): Promise<{ results: CheckResult[]; info?: DockerInfo }> {
   let result;
   try {
-    result = await ctx.run(["docker", "info", "--format", "{{json .}}"], { allowFailure: true, timeoutMs: 30_000 });
+    result = await dockerInfo(ctx.runner);
   } catch (error) {
     if (missing(error))
       return {
@@ -166,14 +156,8 @@ async function dockerChecks(ctx: LabContext): Promise<{ results: CheckResult[]; 
       };
     throw error;
   }
-  let info: DockerInfo = {};
-  try {
-    info = JSON.parse(result.stdout) as DockerInfo;
-  } catch {
-    // No JSON at all: judged on the exit code below.
-  }
   const installed: CheckResult = { name: "docker", status: "pass", detail: "docker client installed" };
-  if (result.exitCode !== 0 || !info.ServerVersion)
+  if (!dockerAnswers(result))
     return {
       results: [
         installed,
@@ -186,8 +170,8 @@ async function dockerChecks(ctx: LabContext): Promise<{ results: CheckResult[]; 
       ],
     };
   return {
-    results: [installed, { name: "docker daemon", status: "pass", detail: `Docker ${info.ServerVersion} (${info.OperatingSystem ?? "unknown OS"})` }],
-    info,
+    results: [installed, { name: "docker daemon", status: "pass", detail: `Docker ${result.info.ServerVersion} (${result.info.OperatingSystem ?? "unknown OS"})` }],
+    info: result.info,
   };
 }
 
@@ -262,45 +246,78 @@ function hostsCheck(ctx: LabContext): CheckResult {
 async function sudoCheck(ctx: LabContext): Promise<CheckResult> {
   if (!ctx.options.needsSudo) return { name: "sudo", status: "pass", detail: "running as root, no sudo needed" };
   try {
-    const result = await ctx.run(["sudo", "-n", "true"], { allowFailure: true, timeoutMs: 10_000 });
-    return result.exitCode === 0
-      ? { name: "sudo", status: "pass", detail: "sudo works without a password prompt" }
-      : { name: "sudo", status: "pass", detail: "sudo will ask for your password, visibly, only when writing /etc/hosts (--hosts)" };
+    return (await sudoAsksPassword(ctx.runner))
+      ? { name: "sudo", status: "pass", detail: "sudo will ask for your password, visibly, only when writing /etc/hosts (--hosts)" }
+      : { name: "sudo", status: "pass", detail: "sudo works without a password prompt" };
   } catch (error) {
     if (missing(error)) return { name: "sudo", status: "warn", detail: "sudo is not installed", fix: "add the /etc/hosts line by hand" };
     throw error;
   }
 }
 
-/** Every check, in the order a person fixes them. */
-export async function runDoctor(ctx: LabContext, facts: HostFacts = realHostFacts): Promise<CheckResult[]> {
-  const results: CheckResult[] = [await platformCheck(facts)];
-  if (ctx.usesMinikube) results.push(await minikubeCheck(ctx));
-  results.push(await kubectlCheck(ctx));
-  let labRunning = false;
-  if (ctx.usesMinikube) {
-    const docker = await dockerChecks(ctx);
-    results.push(...docker.results);
-    if (docker.info) results.push(...resourceChecks(ctx, docker.info));
-    else
-      results.push({
-        name: "cpus, memory",
-        status: "warn",
-        detail: `not checked: Docker is not reachable, so its CPUs and memory are unknown (minikube.cpus ${ctx.config.minikube.cpus}, minikube.memory ${memoryMegabytes(ctx.config)} MB)`,
-        fix: "start Docker Desktop and run npm run lab:doctor again",
-      });
-    const minikubeOk = results.find((r) => r.name === "minikube")?.status === "pass";
-    // Only a running cluster explains busy ports: a tunnel left alive while the node is stopped
-    // does not, and `docker start` of the node would then fail on a busy ingress port.
-    labRunning = minikubeOk && docker.info !== undefined && (await clusterState(ctx.runner, ctx.config.profile)).kind === "running";
-  }
-  results.push(await diskCheck(ctx, facts));
-  if (ctx.usesMinikube) results.push(...(await portChecks(ctx, facts, labRunning)));
-  results.push(hostsCheck(ctx));
-  results.push(await sudoCheck(ctx));
-  return results;
+/** A doctor line as a row of the one table (lab/checks/rows.ts); a check that threw is a blocker. */
+export const DOCTOR_ROWS: RowKind<CheckResult> = {
+  row: (r): Row => ({ mark: r.status, name: r.name, detail: r.detail, fix: r.fix }),
+  thrown: (title, { detail, fix }) => ({ name: title, status: "fail", detail, ...(fix ? { fix } : {}) }),
+};
+
+/** Every check, in the order a person fixes them; later checks read what earlier ones found. */
+export function doctorChecks(ctx: LabContext, facts: HostFacts = realHostFacts): Check<CheckResult>[] {
+  let minikubeOk = false;
+  let docker: DockerInfo | undefined;
+  const checks: Check<CheckResult>[] = [{ title: "platform", run: () => platformCheck(facts) }];
+  if (ctx.usesMinikube)
+    checks.push({
+      title: "minikube",
+      run: async () => {
+        const result = await minikubeCheck(ctx);
+        minikubeOk = result.status === "pass";
+        return result;
+      },
+    });
+  checks.push({ title: "kubectl", run: () => kubectlCheck(ctx) });
+  if (ctx.usesMinikube)
+    checks.push(
+      {
+        title: "docker",
+        run: async () => {
+          const found = await dockerChecks(ctx);
+          docker = found.info;
+          return found.results;
+        },
+      },
+      {
+        title: "cpus, memory",
+        run: async () =>
+          docker
+            ? resourceChecks(ctx, docker)
+            : {
+                name: "cpus, memory",
+                status: "warn",
+                detail: `not checked: Docker is not reachable, so its CPUs and memory are unknown (minikube.cpus ${ctx.config.minikube.cpus}, minikube.memory ${memoryMegabytes(ctx.config)} MB)`,
+                fix: "start Docker Desktop and run npm run lab:doctor again",
+              },
+      },
+    );
+  checks.push({ title: "disk", run: () => diskCheck(ctx, facts) });
+  if (ctx.usesMinikube)
+    checks.push({
+      title: "ports",
+      run: async () => {
+        // Only a running cluster explains busy ports: a tunnel left alive while the node is stopped
+        // does not, and `docker start` of the node would then fail on a busy ingress port.
+        const labRunning = minikubeOk && docker !== undefined && (await clusterState(ctx.runner, ctx.config.profile)).kind === "running";
+        return portChecks(ctx, facts, labRunning);
+      },
+    });
+  checks.push({ title: "/etc/hosts", run: async () => hostsCheck(ctx) }, { title: "sudo", run: () => sudoCheck(ctx) });
+  return checks;
+}
+
+export function runDoctor(ctx: LabContext, facts: HostFacts = realHostFacts): Promise<CheckResult[]> {
+  return runChecks(doctorChecks(ctx, facts), DOCTOR_ROWS);
 }
 
 export function blockers(results: readonly CheckResult[]): CheckResult[] {
-  return results.filter((r) => r.status === "fail");
+  return failures(results, DOCTOR_ROWS);
 }

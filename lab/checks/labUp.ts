@@ -1,5 +1,5 @@
 import type { LabContext } from "../context.js";
-import { getOne } from "../tools/kubectl.js";
+import { getDeployment } from "../tools/kubectl.js";
 import { NAMES } from "../topology/names.js";
 import { clusterState } from "../tools/minikube.js";
 
@@ -16,7 +16,7 @@ export async function labNotUp(ctx: LabContext): Promise<string | undefined> {
   }
   let deployment;
   try {
-    deployment = await getOne(ctx, ["deployment", NAMES.buildCloud, "-n", ctx.config.namespace]);
+    deployment = await getDeployment(ctx, NAMES.buildCloud);
   } catch (error) {
     return `the lab is not up (kube context ${ctx.kubeContext} does not answer: ${(error as Error).message.split("\n")[0]}); start it with ${next}`;
   }

@@ -1,7 +1,9 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../tools/ankaApi.js";
 import type { LabContext } from "../context.js";
-import { etcdClusterHealth, etcdctl, nodeInProbe } from "../tools/inPod.js";
-import { getList } from "../tools/kubectl.js";
+import { ankaCliInstalled, ankaRegistryPush } from "../tools/ankaCli.js";
+import { etcdClusterHealth, etcdDel, etcdGet, etcdPut, readInProbe, sha256InProbe, writeInProbe } from "../tools/inPod.js";
+import { listPodsIn } from "../tools/kubectl.js";
+import { formatBytes } from "../config/size.js";
 import { NAMES, selectorString } from "../topology/names.js";
 import { httpRequest } from "../transfer/http.js";
 import type { PushResult } from "../transfer/client.js";
@@ -9,8 +11,9 @@ import { checkProbe, pushFileByFile } from "../transfer/fileByFile.js";
 import { storedProbeToken } from "../transfer/probeToken.js";
 import { formatRate } from "../transfer/progress.js";
 import { loadBalancerAddress } from "../lifecycle/steps/waits.js";
-import type { SampleTemplate } from "../transfer/sample.js";
+import { sampleTemplate, type SampleTemplate } from "../transfer/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
+import type { Check, Row, RowKind } from "./rows.js";
 
 /**
  * The probe's constants, loaded when a check needs them: manifests/probe.ts builds the ConfigMap
@@ -24,6 +27,8 @@ export interface CheckOutcome {
   readonly ok: boolean | "skipped";
   readonly detail: string;
   readonly bytesPerSecond?: number;
+  /** What to do, for a check that threw with a hint. */
+  readonly fix?: string;
 }
 
 export interface SmokeOptions {
@@ -36,17 +41,8 @@ export interface SmokeOptions {
 }
 
 
-/**
- * Small programs run with `node -e` inside the probe containers (the one image in the pod with a
- * runtime); paths and values travel as argv, never spliced into the program text.
- */
-const NODE_WRITE = "const fs=require('fs'),p=require('path');fs.mkdirSync(p.dirname(process.argv[1]),{recursive:true});fs.writeFileSync(process.argv[1],process.argv[2])";
-const NODE_READ = "process.stdout.write(require('fs').readFileSync(process.argv[1],'utf8'))";
-const NODE_SHA256 =
-  "const h=require('crypto').createHash('sha256');require('fs').createReadStream(process.argv[1]).on('data',d=>h.update(d)).on('end',()=>process.stdout.write(h.digest('hex')))";
-
 export async function buildCloudPods(ctx: LabContext): Promise<string[]> {
-  return (await getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(NAMES.buildCloud)]))
+  return (await listPodsIn(ctx, ctx.config.namespace, selectorString(NAMES.buildCloud)))
     .filter((p) => p.status?.phase === "Running")
     .map((p) => p.metadata.name)
     .sort();
@@ -73,9 +69,9 @@ export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutco
   const { healthy } = await etcdClusterHealth(ctx);
   if (healthy !== ctx.config.etcd.replicas) return { name: "etcd quorum and put/get", ok: false, detail: `${healthy}/${ctx.config.etcd.replicas} members healthy` };
   const key = `/anka-lab/smoke/${id}`;
-  await etcdctl(ctx, 0, ["put", key, id]);
-  const value = (await etcdctl(ctx, 1, ["get", key, "--print-value-only"])).stdout.trim();
-  await etcdctl(ctx, 0, ["del", key]);
+  await etcdPut(ctx, 0, key, id);
+  const value = await etcdGet(ctx, 1, key);
+  await etcdDel(ctx, 0, key);
   return {
     name: "etcd quorum and put/get",
     ok: value === id,
@@ -87,8 +83,8 @@ export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutco
 export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: string[]): Promise<CheckOutcome> {
   if (pods.length < 2) return { name: "registries share one volume", ok: false, detail: `${pods.length} build-cloud pod(s) running; need 2` };
   const path = `${(await probe()).dataDir}/smoke/${id}.txt`;
-  await nodeInProbe(ctx, pods[0]!, NODE_WRITE, path, `written by ${pods[0]}`);
-  const seen = await nodeInProbe(ctx, pods[1]!, NODE_READ, path);
+  await writeInProbe(ctx, pods[0]!, path, `written by ${pods[0]}`);
+  const seen = await readInProbe(ctx, pods[1]!, path);
   return {
     name: "registries share one volume",
     ok: seen === `written by ${pods[0]}`,
@@ -100,7 +96,7 @@ export async function sharedVolumeCheck(ctx: LabContext, id: string, pods: strin
 async function verifyOnOtherReplica(ctx: LabContext, template: SampleTemplate, result: PushResult, pods: string[]): Promise<string | undefined> {
   for (const file of result.files) {
     const other = pods.find((p) => p !== file.pod) ?? pods[0]!;
-    const sha = (await nodeInProbe(ctx, other, NODE_SHA256, `${(await probe()).dataDir}/files/${template.name}/${file.path}`)).trim();
+    const sha = await sha256InProbe(ctx, other, `${(await probe()).dataDir}/files/${template.name}/${file.path}`);
     if (sha !== file.sha256) return `${file.path}: ${other} reads sha256 ${sha.slice(0, 16)}…, pushed ${file.sha256.slice(0, 16)}…`;
   }
   return undefined;
@@ -150,12 +146,8 @@ export async function pushCheck(
 export async function ankaPushCheck(ctx: LabContext, registryUrl: string, options: SmokeOptions): Promise<CheckOutcome> {
   const name = "anka registry push (Anka CLI)";
   if (!options.ankaTemplate) return { name, ok: "skipped", detail: "pass --anka-template NAME to push a real template with the Anka CLI" };
-  const probe = await ctx.run(["anka", "version"], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
-  if (!probe || probe.exitCode !== 0) return { name, ok: "skipped", detail: "the anka CLI is not installed on this Mac" };
-  const push = await ctx.run(["anka", "registry", "-r", registryUrl, "push", "-t", options.ankaTag, options.ankaTemplate], {
-    allowFailure: true,
-    timeoutMs: 4 * 3600_000,
-  });
+  if (!(await ankaCliInstalled(ctx.runner))) return { name, ok: "skipped", detail: "the anka CLI is not installed on this Mac" };
+  const push = await ankaRegistryPush(ctx.runner, registryUrl, options.ankaTag, options.ankaTemplate);
   if (push.exitCode !== 0) return { name, ok: false, detail: `anka registry push exited ${push.exitCode}: ${(push.stderr || push.stdout).trim().split("\n").at(-1)}` };
   try {
     await waitFor(
@@ -172,13 +164,56 @@ export async function ankaPushCheck(ctx: LabContext, registryUrl: string, option
   }
 }
 
-export function formatOutcomes(outcomes: readonly CheckOutcome[]): string {
-  const width = Math.max(...outcomes.map((o) => o.name.length));
-  return outcomes
-    .map((o) => {
-      const mark = o.ok === "skipped" ? "-" : o.ok ? "✓" : "✗";
-      const speed = o.bytesPerSecond ? `  ${formatRate(o.bytesPerSecond)}` : "";
-      return `${mark} ${o.name.padEnd(width)}${speed}  ${o.detail}`;
-    })
-    .join("\n");
+/** A smoke outcome as a row of the one table (lab/checks/rows.ts): a push's rate leads its detail. */
+export const SMOKE_ROWS: RowKind<CheckOutcome> = {
+  row: (o): Row => ({
+    mark: o.ok === "skipped" ? "skip" : o.ok ? "pass" : "fail",
+    name: o.name,
+    detail: o.bytesPerSecond ? `${formatRate(o.bytesPerSecond)}, ${o.detail}` : o.detail,
+    fix: o.fix,
+  }),
+  thrown: (title, { detail, fix }) => ({ name: title, ok: false, detail, ...(fix ? { fix } : {}) }),
+};
+
+/** Where the checks push, and which sample; `id` names this run's etcd key and shared-volume file. */
+export interface SmokeRun extends SmokeOptions {
+  readonly id: string;
+}
+
+/**
+ * lab:smoke's checks, in order: what each needs from an earlier one (the build-cloud pods) it
+ * finds in this list's closure.
+ */
+export function smokeChecks(ctx: LabContext, run: SmokeRun): Check<CheckOutcome>[] {
+  let pods: string[] = [];
+  const registryIp = async () => (await loadBalancerAddress(ctx, NAMES.registryService)) ?? "127.0.0.1";
+  const c = ctx.config;
+  const { size, seed } = run;
+  return [
+    { title: "controller and registry status through their LoadBalancers", run: () => statusChecks(ctx) },
+    { title: "etcd quorum, put via one member and get via another", run: () => etcdCheck(ctx, run.id) },
+    {
+      title: "both registries see one volume",
+      run: async () => {
+        pods = await buildCloudPods(ctx);
+        return sharedVolumeCheck(ctx, run.id, pods);
+      },
+    },
+    {
+      title: `push ${formatBytes(size)} through the registry LoadBalancer`,
+      run: async (progress) => {
+        const to = `http://${await registryIp()}:${c.probe.port}`;
+        return pushCheck(ctx, "push via LoadBalancer", to, undefined, sampleTemplate(size, seed), pods, { ...run, onProgress: progress });
+      },
+    },
+    {
+      title: `push ${formatBytes(size)} through the Ingress`,
+      run: async (progress) => {
+        // The Ingress answers on 127.0.0.1:<ingress.port> and routes by Host, so no /etc/hosts entry is needed.
+        const to = ctx.usesMinikube ? `http://127.0.0.1:${c.ingress.port}` : `http://${c.registry.hostname}`;
+        return pushCheck(ctx, "push via Ingress", to, c.registry.hostname, sampleTemplate(size, seed + 1), pods, { ...run, onProgress: progress });
+      },
+    },
+    { title: "anka registry push with the Anka CLI", run: async () => ankaPushCheck(ctx, `http://${await registryIp()}:${c.registry.port}`, run) },
+  ];
 }

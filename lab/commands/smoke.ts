@@ -1,14 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { taskList, type LabTask } from "../cli/tasks.js";
 import type { Io, ParsedArgs } from "../cli/command.js";
 import { stoppedLine } from "../cli/signals.js";
+import { LabError } from "../errors.js";
 import { labNotUp } from "../checks/labUp.js";
 import { seedFlag, sizeFlag } from "../cli/flags.js";
-import { formatBytes } from "../config/size.js";
-import { NAMES } from "../topology/names.js";
-import { ankaPushCheck, buildCloudPods, etcdCheck, formatOutcomes, pushCheck, sharedVolumeCheck, statusChecks, type CheckOutcome, type SmokeOptions } from "../checks/smoke.js";
-import { loadBalancerAddress } from "../lifecycle/steps/waits.js";
-import { sampleTemplate } from "../transfer/sample.js";
+import { SMOKE_ROWS, smokeChecks, type CheckOutcome, type SmokeOptions } from "../checks/smoke.js";
+import { failures, formatRows, runChecks } from "../checks/rows.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { smokeSpec } from "./specs.js";
@@ -28,75 +25,21 @@ export async function smokeCommand(args: ParsedArgs, io: Io, deps: CommandDeps =
     ankaTag: tag,
     keep: args.flag("keep"),
   };
-  const outcomes: CheckOutcome[] = [];
-  const record = (o: CheckOutcome) => {
-    outcomes.push(o);
-    if (o.ok === false) throw new Error(`${o.name}: ${o.detail}`);
-    return o;
-  };
   const notUp = await labNotUp(ctx);
   if (notUp) {
     interrupt.dispose();
-    throw new Error(notUp);
+    throw new LabError(notUp);
   }
-  /**
-   * A check that throws (kubectl failing, a pod gone) is a failed check like any other: a ✗ row
-   * with its message, counted in the summary. `recorded` says the task already recorded its rows.
-   */
-  const checked = (title: string, run: (task: Parameters<LabTask["task"]>[1]) => Promise<void>): LabTask => ({
-    title,
-    task: async (_, task) => {
-      const before = outcomes.length;
-      try {
-        await run(task);
-      } catch (error) {
-        if (outcomes.length === before || outcomes.at(-1)?.ok !== false) {
-          const detail = interrupt.signal.aborted ? "stopped by the interrupt" : (error as Error).message.split("\n")[0]!;
-          outcomes.push({ name: title, ok: false, detail });
-        }
-        throw error;
-      }
-    },
-  });
-  let pods: string[] = [];
-  const registryIp = async () => (await loadBalancerAddress(ctx, NAMES.registryService)) ?? "127.0.0.1";
-  const c = ctx.config;
-  const tasks = taskList(
-    [
-      checked("controller and registry status through their LoadBalancers", async () => {
-        for (const o of await statusChecks(ctx)) record(o);
-      }),
-      checked("etcd quorum, put via one member and get via another", async () => void record(await etcdCheck(ctx, id))),
-      checked("both registries see one volume", async () => {
-        pods = await buildCloudPods(ctx);
-        record(await sharedVolumeCheck(ctx, id, pods));
-      }),
-      checked(`push ${formatBytes(size)} through the registry LoadBalancer`, async (task) => {
-        const to = `http://${await registryIp()}:${c.probe.port}`;
-        record(await pushCheck(ctx, "push via LoadBalancer", to, undefined, sampleTemplate(size, seed), pods, { ...options, onProgress: (l) => (task.output = l) }));
-      }),
-      checked(`push ${formatBytes(size)} through the Ingress`, async (task) => {
-        // The Ingress answers on 127.0.0.1:<ingress.port> and routes by Host, so no /etc/hosts entry is needed.
-        const to = ctx.usesMinikube ? `http://127.0.0.1:${c.ingress.port}` : `http://${c.registry.hostname}`;
-        record(await pushCheck(ctx, "push via Ingress", to, c.registry.hostname, sampleTemplate(size, seed + 1), pods, { ...options, onProgress: (l) => (task.output = l) }));
-      }),
-      checked("anka registry push with the Anka CLI", async (task) => {
-        const o = record(await ankaPushCheck(ctx, `http://${await registryIp()}:${c.registry.port}`, options));
-        if (o.ok === "skipped") task.skip(`anka registry push: ${o.detail}`);
-      }),
-    ],
-    rendererFor(deps),
-    { exitOnError: false },
-  );
+  let outcomes: CheckOutcome[];
   try {
-    await tasks.run().catch(() => undefined);
+    outcomes = await runChecks(smokeChecks(ctx, { ...options, id }), SMOKE_ROWS, { renderer: rendererFor(deps), signal: interrupt.signal });
   } finally {
     interrupt.dispose();
   }
-  const failed = outcomes.filter((o) => o.ok === false);
+  const failed = failures(outcomes, SMOKE_ROWS);
   const json = args.flag("json");
   if (json) io.out(JSON.stringify({ ok: failed.length === 0 && !interrupt.signal.aborted, seed, checks: outcomes }, null, 2));
-  else io.out(`\n${formatOutcomes(outcomes)}\n`);
+  else io.out(`\n${formatRows(outcomes.map(SMOKE_ROWS.row))}\n`);
   if (interrupt.signal.aborted) {
     io.err(stoppedLine(interrupt, `after ${outcomes.length} check(s), shown above`, "npm run lab:smoke"));
     return interrupt.exitCode;

@@ -1,5 +1,5 @@
 import type { Io, ParsedArgs } from "../cli/command.js";
-import { formatStatus, gatherStatus } from "../checks/status.js";
+import { formatStatus, gatherStatus, statusHeader } from "../checks/status.js";
 import { createContext, type CommandDeps } from "./common.js";
 
 export { statusSpec } from "./specs.js";
@@ -12,10 +12,8 @@ export async function statusCommand(args: ParsedArgs, io: Io, deps: CommandDeps 
     return status.healthy ? 0 : 1;
   }
   // The report's first line (which context) at once; the rest once minikube and kubectl have answered.
-  const [header] = formatStatus({ context: ctx.kubeContext, namespace: ctx.config.namespace, components: [], endpoints: {}, health: {}, healthy: false }).split("\n");
-  io.out(header!);
+  io.out(statusHeader(ctx));
   const status = await gatherStatus(ctx);
-  const lines = formatStatus(status).split("\n");
-  io.out((lines[0] === header ? lines.slice(1) : lines).join("\n"));
+  io.out(formatStatus(status));
   return status.healthy ? 0 : 1;
 }

@@ -31,3 +31,47 @@ export async function nodeInProbe(ctx: LabContext, pod: string, program: string,
   });
   return result.stdout;
 }
+
+// --- in-pod programs used by lab:smoke ---
+
+/**
+ * lab:smoke's `node -e` programs for the probe containers; paths and values travel as argv
+ * (process.argv[1] onwards under `node -e`: https://nodejs.org/api/process.html#processargv),
+ * never spliced into the program text.
+ */
+export const NODE_WRITE =
+  "const fs=require('fs'),p=require('path');fs.mkdirSync(p.dirname(process.argv[1]),{recursive:true});fs.writeFileSync(process.argv[1],process.argv[2])";
+export const NODE_READ = "process.stdout.write(require('fs').readFileSync(process.argv[1],'utf8'))";
+export const NODE_SHA256 =
+  "const h=require('crypto').createHash('sha256');require('fs').createReadStream(process.argv[1]).on('data',d=>h.update(d)).on('end',()=>process.stdout.write(h.digest('hex')))";
+
+/** Writes text to a file in a build-cloud pod's probe container, making its folders. */
+export async function writeInProbe(ctx: LabContext, pod: string, path: string, text: string): Promise<void> {
+  await nodeInProbe(ctx, pod, NODE_WRITE, path, text);
+}
+
+/** A file's text, read in a build-cloud pod's probe container. */
+export function readInProbe(ctx: LabContext, pod: string, path: string): Promise<string> {
+  return nodeInProbe(ctx, pod, NODE_READ, path);
+}
+
+/** A file's sha256 (hex), computed in a build-cloud pod's probe container. */
+export async function sha256InProbe(ctx: LabContext, pod: string, path: string): Promise<string> {
+  return (await nodeInProbe(ctx, pod, NODE_SHA256, path)).trim();
+}
+
+/**
+ * etcdctl's key commands through one member (etcd etcdctl/ctlv3/command/put_command.go, get_command.go
+ * with --print-value-only, del_command.go); the value read back, trimmed.
+ */
+export async function etcdPut(ctx: LabContext, member: number, key: string, value: string): Promise<void> {
+  await etcdctl(ctx, member, ["put", key, value]);
+}
+
+export async function etcdGet(ctx: LabContext, member: number, key: string): Promise<string> {
+  return (await etcdctl(ctx, member, ["get", key, "--print-value-only"])).stdout.trim();
+}
+
+export async function etcdDel(ctx: LabContext, member: number, key: string): Promise<void> {
+  await etcdctl(ctx, member, ["del", key]);
+}

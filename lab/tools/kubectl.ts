@@ -138,3 +138,68 @@ export function summarizePod(pod: LiveObject): PodSummary {
     }),
   };
 }
+
+// --- reads used by lab/checks and lab/diagnose.ts ---
+
+// The pods behind a selector and the lab's StatefulSet and Deployment are read with listPodsIn,
+// getStatefulSet and getDeployment above.
+
+/** What the lab reads of a core/v1 Event (k8s.io/api core/v1 types.go Event: type Normal|Warning, reason, message). */
+export interface PodEvent {
+  readonly type?: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/**
+ * A pod's events, as the API server lists them: `kubectl get events -n NS --field-selector
+ * involvedObject.name=POD -o json` (Events are selectable by involvedObject.name: kubernetes
+ * pkg/apis/core/v1/conversion.go, the Event field label conversion).
+ */
+export async function podEvents(ctx: LabContext, namespace: string, pod: string): Promise<PodEvent[]> {
+  return (await getList(ctx, ["events", "-n", namespace, "--field-selector", `involvedObject.name=${pod}`])) as PodEvent[];
+}
+
+/**
+ * The last lines a container printed: `kubectl logs -n NS POD -c CONTAINER --tail=N`
+ * (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_logs/). When kubectl cannot show
+ * them (the container never started, the pod is gone) its own complaint stands in, which says why.
+ */
+export async function podLogTail(ctx: LabContext, namespace: string, pod: string, container: string, lines = 10): Promise<string[]> {
+  const result = await ctx.run(ctx.kubectl("logs", "-n", namespace, pod, "-c", container, `--tail=${lines}`), { allowFailure: true, timeoutMs: 20_000 });
+  const text = (result.exitCode === 0 ? result.stdout : result.stderr).trimEnd();
+  return text ? text.split("\n") : [];
+}
+
+/**
+ * The version of the kubectl on PATH, asking no server: `kubectl version --client -o json` prints
+ * {"clientVersion":{"gitVersion":"v1.32.4",…},"kustomizeVersion":…} (kubernetes staging/src/k8s.io/kubectl/pkg/cmd/version/version.go).
+ * Names no context: on the minikube path the profile's context may not exist yet.
+ */
+export async function kubectlClientVersion(runner: LabContext["runner"]): Promise<string> {
+  const result = await runner.run(["kubectl", "version", "--client", "-o", "json"], { timeoutMs: 30_000 });
+  return (JSON.parse(result.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+}
+
+/** kubectl's version and, when the context's API server answers, the server's. */
+export interface KubectlVersions {
+  readonly client?: string;
+  readonly server?: string;
+  readonly exitCode: number;
+  readonly stderr: string;
+}
+
+/**
+ * `kubectl --context C version -o json` reports serverVersion beside clientVersion; it exits 1, with
+ * clientVersion only, when the server cannot be reached (same version.go).
+ */
+export async function kubectlVersions(ctx: LabContext): Promise<KubectlVersions> {
+  const result = await ctx.run(ctx.kubectl("version", "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+  let parsed: { clientVersion?: { gitVersion?: string }; serverVersion?: { gitVersion?: string } } = {};
+  try {
+    parsed = JSON.parse(result.stdout || "{}");
+  } catch {
+    // No JSON: neither version is known.
+  }
+  return { client: parsed.clientVersion?.gitVersion, server: parsed.serverVersion?.gitVersion, exitCode: result.exitCode, stderr: result.stderr };
+}

@@ -2,6 +2,7 @@ import type { LabConfig } from "../config/schema.js";
 import { sizeToBytes } from "../config/size.js";
 import type { LabContext } from "../context.js";
 import type { RunResult, Runner } from "../exec/types.js";
+import { dockerAnswers, dockerInfo } from "./docker.js";
 
 /**
  * minikube facts used here are checked against minikube v1.38.1; each names its source in
@@ -45,14 +46,9 @@ export async function clusterState(runner: Runner, profile: string): Promise<Clu
     return { kind: "broken", detail: `minikube status printed no JSON (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().slice(0, 200)}` };
   }
   if (parsed === null) {
-    const docker = await runner.run(["docker", "info", "--format", "{{json .}}"], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
-    let serverVersion: string | undefined;
-    try {
-      serverVersion = (JSON.parse(docker?.stdout ?? "") as { ServerVersion?: string }).ServerVersion;
-    } catch {
-      // No JSON: judged as not answering below.
-    }
-    if (!docker || docker.exitCode !== 0 || !serverVersion)
+    // No docker binary at all counts as Docker not answering.
+    const docker = await dockerInfo(runner).catch(() => undefined);
+    if (!docker || !dockerAnswers(docker))
       return { kind: "docker down", detail: "Docker is not running, so minikube cannot see the node: start Docker Desktop (open -a Docker)" };
     return { kind: "broken", detail: "the profile exists but its node container is gone" };
   }
