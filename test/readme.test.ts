@@ -16,6 +16,20 @@ it("README's flag and config tables are what scripts/docs.ts generates from the 
   expect(readme).toMatch(/<!-- config-keys:start -->\n\| key \| default \| environment \| meaning \|\n[\s\S]*\| `etcd\.replicas` \| `3` \| `ANKA_LAB_ETCD_REPLICAS` \|[\s\S]*<!-- config-keys:end -->/);
 });
 
+it("README's and --help's step lists are THE lifecycle lists, and each step's details name steps of that list, in its order", async () => {
+  const { upSteps } = await import("../lab/lifecycle/up.js");
+  const { stepListsModule, STEP_LISTS_FILE } = await import("../scripts/docs.js");
+  expect(readFileSync(STEP_LISTS_FILE, "utf8")).toBe(stepListsModule());
+  const titles = upSteps({ hosts: "plan" }).map((s) => s.title);
+  const block = readme.slice(readme.indexOf("<!-- up-steps:start -->"), readme.indexOf("<!-- up-steps:end -->"));
+  expect([...block.matchAll(/^\d+\. \*\*(.+?)\*\*/gm)].map((m) => m[1])).toEqual(titles);
+  // "Each, in detail": every bold lead of a bullet is a step title, and they come in the list's order.
+  const details = readme.slice(readme.indexOf("Each, in detail:"), readme.indexOf("After the last step"));
+  const leads = [...details.matchAll(/^- ((?:\*\*[^*]+\*\*(?:, )?)+) —/gm)].flatMap((m) => [...m[1]!.matchAll(/\*\*([^*]+)\*\*/g)].map((t) => t[1]!));
+  expect(leads).toEqual(titles.filter((t) => leads.includes(t)));
+  expect(titles.filter((t) => !leads.includes(t))).toEqual(["Ingress TLS certificate"]);
+});
+
 it("README has the two one-line entry points and .ci/run runs the test line", () => {
   expect(readme).toContain("brew bundle && npm ci && npm run lab:up");
   expect(readme).toContain("npm ci && npm test");
@@ -31,7 +45,7 @@ describe("npm run docs:check and npm run docs", () => {
   it("--check passes on this README, and writes nothing", async () => {
     const { code, stdout } = await docs("--check");
     expect(code ?? 0).toBe(0);
-    expect(stdout.trim()).toBe(`${join(root, "README.md")} is up to date.`);
+    expect(stdout.trim()).toBe(`${join(root, "README.md")} and ${join(root, "lab", "commands", "stepLists.ts")} are up to date.`);
     expect(readFileSync(join(root, "README.md"), "utf8")).toBe(readme);
   });
 
@@ -44,7 +58,7 @@ describe("npm run docs:check and npm run docs", () => {
     expect(check.code).toBe(1);
     expect(check.stdout).toContain("-| `etcd.replicas` | `5` |");
     expect(check.stdout).toContain("+| `etcd.replicas` | `3` |");
-    expect(check.stderr.trim()).toBe(`anka-lab: ${file} differs from what the command specs and the config schema generate; run npm run docs to update it.`);
+    expect(check.stderr.trim()).toBe(`anka-lab: ${file} differs from what the command specs, the config schema and the step lists generate; run npm run docs to update it.`);
     expect(readFileSync(file, "utf8")).toBe(stale);
     const write = await docs("--readme", file);
     expect(write.code ?? 0).toBe(0);

@@ -4,6 +4,7 @@
  * listr2) a command's work needs.
  */
 import { CONFIG_FLAGS, type CommandSpec, type FlagSpec } from "../cli/command.js";
+import { DOWN_STEP_LINES, UP_STEP_LINES } from "./stepLists.js";
 
 export const CONTEXT_FLAG: FlagSpec = {
   name: "context",
@@ -29,20 +30,7 @@ export const upSpec: CommandSpec = {
     JSON_FLAG,
     VERBOSE_FLAG,
   ],
-  details: `Steps, each skipped when its state already holds:
-  1. preflight checks (the same as lab:doctor); a blocker stops here
-  2. the minikube profile, created with sized resources, a pinned Kubernetes version and runtime,
-     and the ingress published on 127.0.0.1:<ingress.port>
-  3. the kube context's default namespace
-  4. the ingress addon, and its controller Ready
-  5. the StorageClass for the shared registry volume
-  6. minikube tunnel in the background (identity and log in .lab/)
-  7. etcd membership: after a change of etcd.replicas, members are added or removed one at a time;
-     a member whose data was lost is replaced
-  8. server-side apply of the rendered topology and the probe's token Secret, then a prune of the
-     lab objects no longer rendered (never volumes or the namespace); with ingress.tls, the certificate
-  9. waits: etcd quorum, build-cloud pods Ready, LoadBalancer addresses, controller and registry answering
-  10. /etc/hosts entries, only with --hosts or your yes (asked before step 1)
+  details: `Steps, each skipped when its state already holds (lab/lifecycle/up.ts):\n${UP_STEP_LINES.map((l) => `  ${l.replaceAll("\n", "\n  ")}`).join("\n")}
 A failed wait prints pod state, events, logs and the likely cause. Ctrl-C stops cleanly; the next
 lab:up carries on from the state in .lab/.`,
   examples: ["npm run lab:up", "npm run lab:up -- --hosts", "npm run lab:up -- --dry-run", "npm run lab:up -- --context my-cluster --set registry.storageClass=efs"],
@@ -136,9 +124,9 @@ export const downSpec: CommandSpec = {
     DRY_RUN_FLAG,
     VERBOSE_FLAG,
   ],
-  details: `Stops the tunnel, removes the lab's Deployments, StatefulSets, Services, Ingresses and budgets,
-and removes the lab's /etc/hosts block. The PersistentVolumeClaims (templates in the registry volume,
-etcd's data) stay, so the next lab:up finds them again.
+  details: `Steps (lab/lifecycle/down.ts):\n${DOWN_STEP_LINES.map((l) => `  ${l.replaceAll("\n", "\n  ")}`).join("\n")}
+The PersistentVolumeClaims (templates in the registry volume, etcd's data) stay unless --purge,
+so the next lab:up finds them again.
 
 The minikube node keeps running, and keeps holding its minikube.cpus CPUs and minikube.memory in
 Docker Desktop, unless --delete-cluster (minikube stop -p PROFILE pauses it and keeps everything).

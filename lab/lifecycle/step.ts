@@ -21,6 +21,10 @@ export interface StepReport {
 export interface Step {
   readonly id: string;
   readonly title: string;
+  /** What the step does, in one line: README's and --help's step lists are generated from it (scripts/docs.ts). */
+  readonly summary: string;
+  /** When the step runs, if not on every run ("with ingress.tls"); minikubeOnly adds its own. */
+  readonly when?: string;
   /** False leaves the step out of this run (Ingress TLS when it is off). */
   enabled?(ctx: LabContext): boolean;
   /** Set by minikubeOnly: the step is left out with --context, where there is no minikube. */
@@ -38,6 +42,7 @@ export function minikubeOnly(...steps: Step[]): Step[] {
     ...step,
     run: step.run.bind(step),
     minikubeOnly: true as const,
+    when: ["minikube only", step.when].filter(Boolean).join("; "),
     enabled: (ctx: LabContext) => ctx.usesMinikube && (step.enabled?.(ctx) ?? true),
   }));
 }

@@ -19,6 +19,7 @@ import { LabError } from "../../errors.js";
 export const clusterStep: Step = {
   id: "cluster",
   title: "minikube cluster",
+  summary: "the minikube profile, created with sized resources, a pinned Kubernetes version and runtime, and the ingress published on 127.0.0.1:<ingress.port>; its output goes to .lab/minikube-start.log, the latest line shown live",
   async run(ctx, report) {
     const state = await clusterState(ctx.runner, ctx.config.profile).catch((error) => {
       // --dry-run on a Mac without minikube yet: plan from a cluster that does not exist.
@@ -62,6 +63,7 @@ export const clusterStep: Step = {
 export const contextStep: Step = {
   id: "context",
   title: "kube context",
+  summary: "the profile's kube context, with the lab namespace as its default (your current context is left alone)",
   async run(ctx, report) {
     if (ctx.plannedFreshCluster) {
       await setContextNamespace(ctx);
@@ -86,6 +88,7 @@ export function deleteClusterStep(run: DownRun): Step {
   return {
     id: "delete-cluster",
     title: "delete the minikube profile (--delete-cluster)",
+    summary: "minikube delete: the node container and its volume go, the data with them",
     async run(ctx, report) {
       const r = await run.reachable(ctx);
       if (!r.reachable && (r.state === "missing" || r.state === "not installed")) return report.skip(`${r.why}; nothing to delete`);

@@ -13,6 +13,7 @@ import { LabError } from "../../errors.js";
 export const etcdMembersStep: Step = {
   id: "etcd-members",
   title: "etcd membership",
+  summary: "after a change of etcd.replicas, members are added or removed one at a time; a member whose data was lost is replaced",
   async run(ctx, report) {
     const want = ctx.config.etcd.replicas;
     if (ctx.plannedFreshCluster) {

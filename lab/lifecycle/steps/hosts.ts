@@ -38,6 +38,7 @@ export function hostsStep(choice: HostsChoice): Step {
   return {
     id: "hosts",
     title: "/etc/hosts entries",
+    summary: "127.0.0.1 anka.controller anka.registry in a marked block, only with --hosts or your yes (asked before the first step)",
     async run(ctx, report) {
       const line = hostsLine(ctx);
       if (hostsResolved(ctx)) {
@@ -65,6 +66,7 @@ export function hostsStep(choice: HostsChoice): Step {
 export const removeHostsStep: Step = {
   id: "hosts",
   title: "remove the /etc/hosts block",
+  summary: "the lab's block goes, with a backup; the rest of the file stays",
   async run(ctx, report) {
     const { outcome, backup } = await removeHostsBlock(ctx);
     if (outcome === "absent") report.skip(`no anka-lab block in ${ctx.options.hostsFile}`);

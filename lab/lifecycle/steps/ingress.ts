@@ -18,6 +18,7 @@ export const INGRESS_NAMESPACE = "ingress-nginx";
 export const ingressStep: Step = {
   id: "ingress",
   title: "ingress-nginx addon",
+  summary: "the ingress addon, then its controller pod Ready",
   async run(ctx, report) {
     const enabled = !ctx.plannedFreshCluster && (await addonEnabled(ctx.runner, ctx.config.profile, "ingress"));
     if (!enabled) {

@@ -85,6 +85,7 @@ export async function pruneStale(ctx: LabContext, rendered: readonly KubeObject[
 export const applyStep: Step = {
   id: "apply",
   title: "render and apply the topology",
+  summary: "server-side apply of the rendered topology and the probe's token Secret, then a prune of the lab objects no longer rendered (never volumes or the namespace)",
   async run(ctx, report) {
     const { yaml, objects } = await applyInput(ctx);
     const result = await applyServerSide(ctx, yaml, {
@@ -121,6 +122,7 @@ export function removeObjectsStep(run: DownRun): Step {
   return {
     id: "objects",
     title: "remove the lab's objects (data kept)",
+    summary: "the lab's Deployments, StatefulSets, Services, ConfigMaps, Ingresses and budgets; the claims and the namespace stay",
     async run(ctx, report) {
       const r = await run.reachable(ctx);
       if (!r.reachable) {
@@ -138,6 +140,7 @@ export function purgeDataStep(run: DownRun): Step {
   return {
     id: "purge",
     title: "delete registry and etcd data (--purge)",
+    summary: "the claims, the namespace, and each volume's directory on the node, checked gone",
     async run(ctx, report) {
       const { outcome, options } = run;
       const profile = ctx.config.profile;

@@ -7,6 +7,7 @@ export function preflightStep(facts?: HostFacts): Step {
   return {
     id: "doctor",
     title: "preflight checks (lab:doctor)",
+    summary: "the lab:doctor checks; a blocker stops the run before anything changes",
     async run(ctx, report) {
       const results = await runDoctor(ctx, facts);
       const failed = blockers(results);

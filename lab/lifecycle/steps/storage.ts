@@ -18,6 +18,7 @@ const ADDONS_FOR_CLASS: Record<string, string[]> = {
 export const storageStep: Step = {
   id: "storage",
   title: "storage for the shared registry volume",
+  summary: "the StorageClass of the shared registry volume; minikube's addons provide standard and csi-hostpath-sc",
   async run(ctx, report) {
     const storageClass = ctx.config.registry.storageClass;
     if (ctx.plannedFreshCluster && storageClass === "standard") {

@@ -12,6 +12,8 @@ import type { Step } from "../step.js";
 export const ingressTlsStep: Step = {
   id: "ingress-tls",
   title: "Ingress TLS certificate",
+  summary: "a lab CA and a certificate for both Ingress hosts, in the Secret the Ingresses name",
+  when: "with ingress.tls",
   enabled: (ctx) => ctx.config.ingress.tls,
   async run(ctx, report) {
     const hosts = [ctx.config.registry.hostname, ctx.config.controller.hostname];

@@ -8,6 +8,7 @@ import type { Step } from "../step.js";
 export const tunnelStep: Step = {
   id: "tunnel",
   title: "minikube tunnel",
+  summary: "minikube tunnel in the background (identity and log in .lab/); if this run started it, Ctrl-C stops it again",
   async run(ctx, report) {
     if (!(await tunnelProcessAlive(ctx))) report.onUndo(() => stopTunnel(ctx));
     const outcome = await ensureTunnel(ctx);
@@ -21,6 +22,7 @@ export const tunnelStep: Step = {
 export const stopTunnelStep: Step = {
   id: "tunnel",
   title: "stop minikube tunnel",
+  summary: "SIGINT to the tunnel the lab started; one you started yourself is left running",
   async run(ctx, report) {
     const stopped = await stopTunnel(ctx);
     if (stopped === "not running") report.skip("not running");

@@ -38,6 +38,7 @@ async function waitDiagnosed<T>(
 export const etcdQuorumStep: Step = {
   id: "wait-etcd",
   title: "etcd quorum",
+  summary: "every etcd pod Ready and every member healthy",
   async run(ctx, report) {
     const want = ctx.config.etcd.replicas;
     await waitDiagnosed(ctx, report, `all ${want} etcd members healthy`, NAMES.etcd, async () => {
@@ -54,6 +55,7 @@ export const etcdQuorumStep: Step = {
 export const buildCloudReadyStep: Step = {
   id: "wait-build-cloud",
   title: "build-cloud pods Ready",
+  summary: "the build-cloud pods (controller and registry in each) Ready",
   async run(ctx, report) {
     const want = ctx.config.buildCloud.replicas;
     await waitDiagnosed(ctx, report, `${want} build-cloud pods Ready`, NAMES.buildCloud, async () => {
@@ -76,6 +78,7 @@ export async function loadBalancerAddress(ctx: LabContext, service: string): Pro
 export const loadBalancersStep: Step = {
   id: "wait-loadbalancers",
   title: "LoadBalancer addresses",
+  summary: "an address on each LoadBalancer Service (the tunnel gives them 127.0.0.1)",
   async run(ctx, report) {
     let restarted = false;
     const addresses = await waitDiagnosed(
@@ -110,6 +113,7 @@ export function serviceUrls(ctx: LabContext, addresses: { controller: string; re
 export const servicesAnswerStep: Step = {
   id: "wait-services",
   title: "controller and registry answer",
+  summary: "the controller's /api/v1/status and the registry's /registry/status answer through their LoadBalancers",
   async run(ctx, report) {
     const result = await waitDiagnosed(ctx, report, "the controller and registry status endpoints through their LoadBalancers", NAMES.buildCloud, async () => {
       const controller = await loadBalancerAddress(ctx, NAMES.controllerService);
