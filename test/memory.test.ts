@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryFigures, parseMemoryStat } from "../lab/repro/memory.js";
-import { restartsOf } from "../lab/repro/kit.js";
+import { restartsOf } from "../lab/observe.js";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "fixtures", name), "utf8");
 

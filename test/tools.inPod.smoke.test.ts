@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NODE_READ, NODE_SHA256, NODE_WRITE, etcdDel, etcdGet, etcdPut, readInProbe, sha256InProbe, writeInProbe } from "../lab/tools/inPod.js";
+import { NODE_READ, NODE_WRITE, readInProbe, writeInProbe } from "../lab/tools/inPod.js";
 import { defaultConfig } from "./support/config.js";
 import { testContext } from "./support/context.js";
 import { FakeRunner } from "./support/fakeRunner.js";
@@ -40,29 +40,5 @@ describe("lab:smoke's programs in the probe containers", () => {
     ]);
   });
 
-  it("sha256InProbe hashes the file where it lies", async () => {
-    const { runner, ctx, volume } = inPodLab();
-    const bytes = Buffer.alloc(3 * 2 ** 20, 7);
-    mkdirSync(join(volume, "files"), { recursive: true });
-    writeFileSync(join(volume, "files/layer-0.ank"), bytes);
-    expect(await sha256InProbe(ctx, "anka-build-cloud-b", "/mnt/vol/files/layer-0.ank")).toBe(createHash("sha256").update(bytes).digest("hex"));
-    expect(runner.calls.map((c) => c.argv)).toEqual([probeExec("anka-build-cloud-b", NODE_SHA256, "/mnt/vol/files/layer-0.ank")]);
-  });
 });
 
-describe("lab:smoke's etcdctl key commands", () => {
-  it("puts through one member, gets the value through another, deletes it", async () => {
-    const { inPod, runner, ctx } = inPodLab();
-    await etcdPut(ctx, 0, "/anka-lab/smoke/abc", "abc");
-    expect(await etcdGet(ctx, 1, "/anka-lab/smoke/abc")).toBe("abc");
-    await etcdDel(ctx, 0, "/anka-lab/smoke/abc");
-    expect(inPod.etcdKeys.size).toBe(0);
-    expect(await etcdGet(ctx, 1, "/anka-lab/smoke/abc")).toBe("");
-    expect(runner.calls.map((c) => c.argv)).toEqual([
-      etcdExec(0, "put", "/anka-lab/smoke/abc", "abc"),
-      etcdExec(1, "get", "/anka-lab/smoke/abc", "--print-value-only"),
-      etcdExec(0, "del", "/anka-lab/smoke/abc"),
-      etcdExec(1, "get", "/anka-lab/smoke/abc", "--print-value-only"),
-    ]);
-  });
-});

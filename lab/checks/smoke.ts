@@ -1,7 +1,7 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../tools/ankaApi.js";
 import type { LabContext } from "../context.js";
 import { ankaCliInstalled, ankaRegistryPush } from "../tools/ankaCli.js";
-import { etcdClusterHealth, etcdDel, etcdGet, etcdPut, readInProbe, sha256InProbe, writeInProbe } from "../tools/inPod.js";
+import { etcdClusterHealth, etcdctlDel, etcdctlGet, etcdctlPut, readInProbe, sha256InProbe, writeInProbe } from "../tools/inPod.js";
 import { listPodsIn } from "../tools/kubectl.js";
 import { formatBytes } from "../config/size.js";
 import { NAMES, selectorString } from "../topology/names.js";
@@ -69,9 +69,9 @@ export async function etcdCheck(ctx: LabContext, id: string): Promise<CheckOutco
   const { healthy } = await etcdClusterHealth(ctx);
   if (healthy !== ctx.config.etcd.replicas) return { name: "etcd quorum and put/get", ok: false, detail: `${healthy}/${ctx.config.etcd.replicas} members healthy` };
   const key = `/anka-lab/smoke/${id}`;
-  await etcdPut(ctx, 0, key, id);
-  const value = await etcdGet(ctx, 1, key);
-  await etcdDel(ctx, 0, key);
+  await etcdctlPut(ctx, 0, key, id);
+  const value = await etcdctlGet(ctx, 1, key);
+  await etcdctlDel(ctx, 0, key);
   return {
     name: "etcd quorum and put/get",
     ok: value === id,
@@ -97,7 +97,7 @@ async function verifyOnOtherReplica(ctx: LabContext, template: SampleTemplate, r
   for (const file of result.files) {
     const other = pods.find((p) => p !== file.pod) ?? pods[0]!;
     const sha = await sha256InProbe(ctx, other, `${(await probe()).dataDir}/files/${template.name}/${file.path}`);
-    if (sha !== file.sha256) return `${file.path}: ${other} reads sha256 ${sha.slice(0, 16)}…, pushed ${file.sha256.slice(0, 16)}…`;
+    if (sha !== file.sha256) return `${file.path}: ${other} reads ${sha === undefined ? "no such file" : `sha256 ${sha.slice(0, 16)}…`}, pushed ${file.sha256.slice(0, 16)}…`;
   }
   return undefined;
 }

@@ -1,61 +1,18 @@
 /**
  * Runs the membership plan (lab/etcd/plan.ts) against the lab's etcd: etcdctl inside a healthy
- * member's pod through `kubectl exec` (lab/tools/inPod.ts), the StatefulSet and the bootstrap
- * ConfigMap through kubectl. Every step ends by waiting until every member is started and healthy.
+ * member's pod through `kubectl exec` (lab/tools/inPod.ts), the StatefulSet, the bootstrap
+ * ConfigMap, claims, pods and logs through kubectl (lab/tools/kubectl.ts). Every step ends by
+ * waiting until every member is started and healthy.
  */
 import type { LabContext } from "../context.js";
-import { CommandError } from "../exec/types.js";
-import { etcdctl } from "../tools/inPod.js";
-import { getOne } from "../tools/kubectl.js";
+import { CommandError, type RunResult } from "../exec/types.js";
+import { etcdctlHealthyUrls, etcdctlMemberAdd, etcdctlMemberList, etcdctlMemberRemove, type ListedMember } from "../tools/inPod.js";
+import { containerLogs, deleteClaim, deletePodNoWait, getPod, mergePatchConfigMapData, scaleStatefulSet } from "../tools/kubectl.js";
 import { ETCD_BOOTSTRAP_KEYS, etcdPeerUrl, initialCluster } from "../topology/names.js";
 import { NAMES } from "../topology/names.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import { describeStep, planMembership, type MemberState, type MembershipStep } from "./plan.js";
 import { LabError } from "../errors.js";
-
-/** One line of `etcdctl member list -w simple`. */
-export interface ListedMember {
-  readonly id: string;
-  readonly started: boolean;
-  readonly name: string;
-  readonly peerUrls: readonly string[];
-  readonly clientUrls: readonly string[];
-}
-
-/**
- * Parses `etcdctl member list -w simple`: "ID, STATUS, NAME, PEER ADDRS, CLIENT ADDRS, IS LEARNER",
- * fields joined by ", " and URLs within a field by "," (etcd-io/etcd etcdctl/ctlv3/command/printer_simple.go;
- * 3.4 prints the same columns). An added, unstarted member has an empty name and no client URLs.
- */
-export function parseMemberList(stdout: string): ListedMember[] {
-  return stdout
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line) => {
-      const [id, status, name, peers, clients] = line.split(", ");
-      return {
-        id: id!.trim(),
-        started: status === "started",
-        name: name ?? "",
-        peerUrls: (peers ?? "").split(",").filter(Boolean),
-        clientUrls: (clients ?? "").split(",").filter(Boolean),
-      };
-    });
-}
-
-/**
- * `endpoint health --cluster -w json`: [{"endpoint","health","took","error"}] per member with a
- * client URL (etcd-io/etcd etcdctl/ctlv3/command/ep_command.go epHealth, same in 3.4 and 3.5). JSON,
- * because the plain form goes to stdout in 3.5 but to stderr in 3.4 (printer_simple.go).
- */
-export function healthyUrls(stdout: string): Set<string> {
-  try {
-    const entries = JSON.parse(stdout) as { endpoint: string; health: boolean }[];
-    return new Set(entries.filter((e) => e.health).map((e) => e.endpoint));
-  } catch {
-    return new Set();
-  }
-}
 
 /** The StatefulSet ordinal in a member's peer URL, http://etcd-<n>.etcd-headless.<ns>...:2380. */
 export function ordinalOf(member: ListedMember): number | undefined {
@@ -81,11 +38,8 @@ const podName = (ordinal: number) => `${NAMES.etcd}-${ordinal}`;
 
 async function lostData(ctx: LabContext, ordinal: number): Promise<boolean> {
   for (const previous of [true, false]) {
-    const logs = await ctx.run(ctx.kubectl("logs", "-n", ctx.config.namespace, podName(ordinal), "-c", "etcd", "--tail=50", ...(previous ? ["--previous"] : [])), {
-      allowFailure: true,
-      timeoutMs: 30_000,
-    });
-    if (logs.exitCode === 0 && LOST_DATA_LOG.test(logs.stdout)) return true;
+    const logs = await containerLogs(ctx, podName(ordinal), "etcd", { tail: 50, previous });
+    if (logs !== undefined && LOST_DATA_LOG.test(logs)) return true;
   }
   return false;
 }
@@ -96,11 +50,9 @@ async function lostData(ctx: LabContext, ordinal: number): Promise<boolean> {
  */
 export async function readCluster(ctx: LabContext, candidates: readonly number[]): Promise<ClusterView | undefined> {
   for (const via of candidates) {
-    const list = await etcdctl(ctx, via, ["member", "list", "-w", "simple"], { allowFailure: true });
-    if (list.exitCode !== 0) continue;
-    const listed = parseMemberList(list.stdout);
-    const health = await etcdctl(ctx, via, ["endpoint", "health", "--cluster", "-w", "json"], { allowFailure: true });
-    const healthy = healthyUrls(health.stdout);
+    const listed = await etcdctlMemberList(ctx, via);
+    if (!listed) continue;
+    const healthy = await etcdctlHealthyUrls(ctx, via);
     const members: MemberState[] = [];
     for (const m of listed) {
       const ordinal = ordinalOf(m);
@@ -122,11 +74,11 @@ function pickVia(view: ClusterView, not: number): number {
 
 async function setBootstrap(ctx: LabContext, size: number): Promise<void> {
   const data = { [ETCD_BOOTSTRAP_KEYS.cluster]: initialCluster(ctx.config, size), [ETCD_BOOTSTRAP_KEYS.state]: "existing" };
-  await ctx.change(ctx.kubectl("patch", "configmap", NAMES.etcdBootstrap, "-n", ctx.config.namespace, "--type", "merge", "-p", JSON.stringify({ data })), { timeoutMs: 30_000 });
+  await mergePatchConfigMapData(ctx, NAMES.etcdBootstrap, data);
 }
 
 async function scale(ctx: LabContext, replicas: number): Promise<void> {
-  await ctx.change(ctx.kubectl("scale", "statefulset", NAMES.etcd, "-n", ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 30_000 });
+  await scaleStatefulSet(ctx, NAMES.etcd, replicas);
 }
 
 /**
@@ -134,7 +86,7 @@ async function scale(ctx: LabContext, replicas: number): Promise<void> {
  * Waits until the claim is gone (kubectl's default), so a pod created next gets a new, empty one.
  */
 async function deleteVolume(ctx: LabContext, ordinal: number): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "pvc", `data-${podName(ordinal)}`, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 120_000 });
+  await deleteClaim(ctx, `data-${podName(ordinal)}`);
 }
 
 /**
@@ -147,15 +99,16 @@ async function deleteVolume(ctx: LabContext, ordinal: number): Promise<void> {
  */
 const RECONFIGURE_NOT_YET = /etcdserver: unhealthy cluster|re-configuration failed due to not enough started members/;
 
-async function reconfigure(ctx: LabContext, via: number, args: string[]): Promise<void> {
+/** Runs a membership change (`attempt`, which tolerates failure when asked) until etcd takes it. */
+async function reconfigure(ctx: LabContext, what: string, attempt: (allowFailure: boolean) => Promise<RunResult>): Promise<void> {
   if (ctx.dryRun) {
-    await etcdctl(ctx, via, args, { change: true });
+    await attempt(false);
     return;
   }
   const refused = await waitFor(
-    `etcd to accept etcdctl ${args.join(" ")}`,
+    `etcd to accept ${what}`,
     async () => {
-      const result = await etcdctl(ctx, via, args, { change: true, allowFailure: true });
+      const result = await attempt(true);
       if (result.exitCode === 0) return ready(undefined);
       if (RECONFIGURE_NOT_YET.test(result.stderr)) return notYet(result.stderr.trim());
       return ready(result);
@@ -166,11 +119,11 @@ async function reconfigure(ctx: LabContext, via: number, args: string[]): Promis
 }
 
 async function memberAdd(ctx: LabContext, via: number, ordinal: number): Promise<void> {
-  await reconfigure(ctx, via, ["member", "add", podName(ordinal), `--peer-urls=${etcdPeerUrl(ctx.config, ordinal)}`]);
+  await reconfigure(ctx, `member add ${podName(ordinal)}`, (allowFailure) => etcdctlMemberAdd(ctx, via, podName(ordinal), etcdPeerUrl(ctx.config, ordinal), { allowFailure }));
 }
 
 async function memberRemove(ctx: LabContext, via: number, id: string): Promise<void> {
-  await reconfigure(ctx, via, ["member", "remove", id]);
+  await reconfigure(ctx, `member remove ${id}`, (allowFailure) => etcdctlMemberRemove(ctx, via, id, { allowFailure }));
 }
 
 /** Waits until exactly `size` members are listed, all started and healthy. */
@@ -191,7 +144,7 @@ async function waitWhole(ctx: LabContext, size: number, onRetry: (reason: string
 async function waitPodGone(ctx: LabContext, ordinal: number, onRetry: (reason: string) => void): Promise<void> {
   await waitFor(
     `pod ${podName(ordinal)} to stop`,
-    async () => ((await getOne(ctx, ["pod", podName(ordinal), "-n", ctx.config.namespace])) ? notYet(`${podName(ordinal)} still exists`) : ready(true)),
+    async () => ((await getPod(ctx, podName(ordinal))) ? notYet(`${podName(ordinal)} still exists`) : ready(true)),
     { ...ctx.options.waits, signal: ctx.options.signal, onRetry },
   );
 }
@@ -221,7 +174,7 @@ async function runStep(ctx: LabContext, view: ClusterView, step: MembershipStep,
       await memberAdd(ctx, via, step.ordinal);
       await setBootstrap(ctx, step.size);
       // Start now rather than after the crash-loop back-off (up to 5 minutes).
-      await ctx.change(ctx.kubectl("delete", "pod", podName(step.ordinal), "-n", ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
+      await deletePodNoWait(ctx, podName(step.ordinal));
       break;
   }
   if (ctx.dryRun) {

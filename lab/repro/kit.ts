@@ -1,16 +1,15 @@
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import type { LabContext } from "../context.js";
-import { applyServerSide, getList, getOne, summarizePod } from "../tools/kubectl.js";
-import { labelsFor, NAMES, LAB_SELECTOR, selectorString } from "../topology/names.js";
+import { applyServerSide, applyServerSideAs, deleteIngress } from "../tools/kubectl.js";
+import { labelsFor, NAMES } from "../topology/names.js";
 import { PROBE } from "../topology/probe.js";
 import { toYamlDocuments } from "../topology/yaml.js";
 import { renderManifests } from "../topology/render.js";
 import { applyStep } from "../lifecycle/steps/objects.js";
 import type { StepReport } from "../lifecycle/step.js";
-import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress } from "../lifecycle/steps/waits.js";
+import { buildCloudReadyStep, etcdQuorumStep } from "../lifecycle/steps/waits.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import type { ReproTools } from "./scenario.js";
-import { LabError } from "../errors.js";
 
 const silent: StepReport = { output: () => undefined, skip: () => undefined, onUndo: () => undefined };
 
@@ -48,10 +47,7 @@ export async function applyReproIngress(ctx: LabContext, annotations: Record<str
     },
   });
   ingress.validate();
-  await ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${REPRO_MANAGER}`, "--force-conflicts", "-f", "-"), {
-    input: toYamlDocuments([ingress.toJSON()]),
-    timeoutMs: 60_000,
-  });
+  await applyServerSideAs(ctx, REPRO_MANAGER, toYamlDocuments([ingress.toJSON()]));
 }
 
 /**
@@ -66,7 +62,7 @@ export async function applyRenderedChange(ctx: LabContext, kind: string, name: s
 }
 
 export async function deleteReproIngress(ctx: LabContext): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "ingress", REPRO_INGRESS, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 60_000 });
+  await deleteIngress(ctx, REPRO_INGRESS);
 }
 
 export function ingressUrl(ctx: LabContext): string {
@@ -80,13 +76,6 @@ export async function waitReproRoute(t: ReproTools): Promise<void> {
     async () => ((await t.httpOk(`${ingressUrl(t.ctx)}${PROBE.pathPrefix}/healthz`, reproHost(t.ctx))) ? ready(true) : notYet("no route yet")),
     { ...t.ctx.options.waits, signal: t.ctx.options.signal },
   );
-}
-
-/** The registry LoadBalancer's probe URL (127.0.0.1:<probe.port> through the tunnel). */
-export async function probeLoadBalancerUrl(ctx: LabContext): Promise<string> {
-  const ip = await loadBalancerAddress(ctx, NAMES.registryService);
-  if (!ip) throw new LabError("the registry LoadBalancer has no address", { hint: "npm run lab:status; npm run lab:up restarts the tunnel" });
-  return `http://${ip}:${ctx.config.probe.port}`;
 }
 
 /** Puts the lab's rendered topology back (server-side apply) and waits until it serves again. */
@@ -103,32 +92,3 @@ export async function waitBuildCloudReady(t: ReproTools): Promise<void> {
 export async function waitEtcdQuorum(t: ReproTools): Promise<void> {
   await etcdQuorumStep.run(t.ctx, silent);
 }
-
-
-export interface PodRestarts {
-  readonly pod: string;
-  readonly restarts: number;
-  /** lastState.terminated.reason per container that has one, e.g. "registry: OOMKilled". */
-  readonly lastTerminations: string[];
-}
-
-/** Restart counts and last termination reasons of the build-cloud pods (pod status containerStatuses). */
-export function restartsOf(pods: readonly any[]): PodRestarts[] {
-  return pods.map((pod) => ({
-    pod: pod.metadata.name,
-    restarts: summarizePod(pod).restarts,
-    lastTerminations: ((pod.status?.containerStatuses ?? []) as any[]).flatMap((s) =>
-      s.lastState?.terminated ? [`${s.name}: ${s.lastState.terminated.reason ?? "Terminated"} (exit ${s.lastState.terminated.exitCode})`] : [],
-    ),
-  }));
-}
-
-export async function buildCloudPodObjects(ctx: LabContext): Promise<any[]> {
-  return getList(ctx, ["pods", "-n", ctx.config.namespace, "-l", selectorString(NAMES.buildCloud)]);
-}
-
-export async function statefulSetReady(ctx: LabContext, name: string): Promise<number> {
-  return (await getOne(ctx, ["statefulset", name, "-n", ctx.config.namespace]))?.status?.readyReplicas ?? 0;
-}
-
-export { LAB_SELECTOR };

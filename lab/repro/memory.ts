@@ -5,7 +5,8 @@
  * keys are `anon`, `file`, `inactive_file` with usage in memory.current
  * (https://docs.kernel.org/admin-guide/cgroup-v2.html, "memory.stat"); cgroup v1 has `total_rss`,
  * `total_cache`, `total_inactive_file` with usage in memory.usage_in_bytes
- * (https://docs.kernel.org/admin-guide/cgroup-v1/memory.html, section 5.2).
+ * (https://docs.kernel.org/admin-guide/cgroup-v1/memory.html, section 5.2). The files are read in
+ * the probe container by lab/tools/inPod.ts cgroupMemoryInProbe.
  */
 export interface MemoryFigures {
   readonly cgroup: "v1" | "v2";
@@ -42,12 +43,3 @@ export function memoryFigures(statText: string, usageText: string): MemoryFigure
     inactiveFile,
   };
 }
-
-/**
- * Run with `node -e` in the probe container: prints {"stat":…,"usage":…} from cgroup v2, or v1 if
- * that is what the node has. Constant text; nothing is spliced in.
- */
-export const READ_CGROUP_MEMORY =
-  "const fs=require('fs');const r=f=>{try{return fs.readFileSync(f,'utf8')}catch{return null}};" +
-  "const v2=r('/sys/fs/cgroup/memory.stat');" +
-  "process.stdout.write(JSON.stringify(v2!==null?{stat:v2,usage:r('/sys/fs/cgroup/memory.current')}:{stat:r('/sys/fs/cgroup/memory/memory.stat'),usage:r('/sys/fs/cgroup/memory/memory.usage_in_bytes')}))";

@@ -203,3 +203,81 @@ export async function kubectlVersions(ctx: LabContext): Promise<KubectlVersions>
   }
   return { client: parsed.clientVersion?.gitVersion, server: parsed.serverVersion?.gitVersion, exitCode: result.exitCode, stderr: result.stderr };
 }
+
+// --- used by lab/repro and lab/etcd ---
+// Every kubectl argv lab/repro and lab/etcd run is built here or in the lifecycle block above
+// (getStatefulSet, listPodsIn, applyServerSide), so they call names, not argv (issue #13). Flags as
+// kubectl documents them (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_<verb>/;
+// checked with `kubectl <verb> --help`). Namespaced calls name the lab's namespace unless they say
+// otherwise; changes go through ctx.change, so --dry-run records them.
+
+/** The pod `name` in the lab's namespace; undefined when it does not exist. */
+export function getPod(ctx: LabContext, name: string): Promise<LiveObject | undefined> {
+  return getOne(ctx, ["pod", name, "-n", ctx.config.namespace]);
+}
+
+/**
+ * The argv of `kubectl get secret <name> -o json` in the lab's namespace, for a caller that judges
+ * kubectl's answer itself (lab/transfer/probeToken.ts takes any failure for "no Secret yet").
+ */
+export function getSecretArgv(ctx: LabContext, name: string): string[] {
+  return ctx.kubectl("get", "secret", name, "-n", ctx.config.namespace, "-o", "json");
+}
+
+/**
+ * applyServerSide under a field manager of the caller's own (the repro Ingress's): server-side apply
+ * of the documents in `input` (stdin, `-f -`), taking over fields another manager set
+ * (--force-conflicts), https://kubernetes.io/docs/reference/using-api/server-side-apply/ ("Conflicts").
+ * What a later apply of the same manager leaves out, it removes; other managers' fields stay.
+ */
+export async function applyServerSideAs(ctx: LabContext, fieldManager: string, input: string): Promise<void> {
+  await ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${fieldManager}`, "--force-conflicts", "-f", "-"), { input, timeoutMs: 60_000 });
+}
+
+/** `kubectl scale statefulset <name> --replicas=N`: the StatefulSet controller then adds or stops pods from the highest ordinal. */
+export async function scaleStatefulSet(ctx: LabContext, name: string, replicas: number): Promise<void> {
+  await ctx.change(ctx.kubectl("scale", "statefulset", name, "-n", ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 60_000 });
+}
+
+/**
+ * Sets keys of a ConfigMap's data with a JSON merge patch (RFC 7386; `--type merge`,
+ * https://kubernetes.io/docs/tasks/manage-kubernetes-objects/update-api-object-kubectl-patch/): the
+ * keys named change, the others stay.
+ */
+export async function mergePatchConfigMapData(ctx: LabContext, name: string, data: Record<string, string>): Promise<void> {
+  await ctx.change(ctx.kubectl("patch", "configmap", name, "-n", ctx.config.namespace, "--type", "merge", "-p", JSON.stringify({ data })), { timeoutMs: 30_000 });
+}
+
+/** Deletes a pod and returns once the API server took the deletion (`--wait=false`); its controller makes a new one. */
+export async function deletePodNoWait(ctx: LabContext, name: string): Promise<void> {
+  await ctx.change(ctx.kubectl("delete", "pod", name, "-n", ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
+}
+
+/** Deletes a PersistentVolumeClaim and waits until it is gone (delete's default `--wait=true`); one already gone is fine. */
+export async function deleteClaim(ctx: LabContext, name: string): Promise<void> {
+  await ctx.change(ctx.kubectl("delete", "pvc", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 120_000 });
+}
+
+/** Deletes an Ingress; one already gone is fine. */
+export async function deleteIngress(ctx: LabContext, name: string): Promise<void> {
+  await ctx.change(ctx.kubectl("delete", "ingress", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 60_000 });
+}
+
+/**
+ * The last `tail` lines a container of a pod in the lab's namespace logged, in its current run or,
+ * with `previous`, the run before (`kubectl logs -c --tail --previous`); undefined when kubectl has
+ * none to give (no such pod, no previous run).
+ */
+export async function containerLogs(ctx: LabContext, pod: string, container: string, options: { tail: number; previous?: boolean }): Promise<string | undefined> {
+  const argv = ctx.kubectl("logs", "-n", ctx.config.namespace, pod, "-c", container, `--tail=${options.tail}`, ...(options.previous ? ["--previous"] : []));
+  const result = await ctx.run(argv, { allowFailure: true, timeoutMs: 30_000 });
+  return result.exitCode === 0 ? result.stdout : undefined;
+}
+
+/**
+ * The argv of `kubectl exec` running `command` (argv, after `--`) in a pod's container, or in the
+ * pod's default container when `container` is undefined (kubectl exec -c).
+ */
+export function execArgv(ctx: LabContext, namespace: string, pod: string, container: string | undefined, command: readonly string[]): string[] {
+  return ctx.kubectl("exec", "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", ...command);
+}

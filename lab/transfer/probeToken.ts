@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { LabContext } from "../context.js";
+import { getSecretArgv } from "../tools/kubectl.js";
 import { NAMES, labelsFor } from "../topology/names.js";
 
 /**
@@ -24,7 +25,7 @@ export async function ensureProbeToken(ctx: LabContext): Promise<string | undefi
   const stored = storedProbeToken(ctx.state.dir);
   if (stored) return stored;
   if (!ctx.plannedFreshCluster) {
-    const secret = await ctx.run(ctx.kubectl("get", "secret", NAMES.probeToken, "-n", ctx.config.namespace, "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+    const secret = await ctx.run(getSecretArgv(ctx, NAMES.probeToken), { allowFailure: true, timeoutMs: 30_000 });
     const data = secret.exitCode === 0 ? (JSON.parse(secret.stdout) as { data?: Record<string, string> }).data?.[PROBE_TOKEN_KEY] : undefined;
     if (data) return remember(ctx, Buffer.from(data, "base64").toString("utf8"));
   }

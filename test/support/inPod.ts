@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { DU_TOTAL_KIB, ETCDCTL } from "../../lab/tools/inPod.js";
 import type { Answer } from "./fakeRunner.js";
 
 /**
@@ -20,8 +21,14 @@ import type { Answer } from "./fakeRunner.js";
  *    (etcd etcdctl/ctlv3/command/printer_simple.go).
  *  - du -sk prints "<KiB>\t<path>" (GNU coreutils du).
  *  - `node -e` in the probe container runs for real here, with /mnt/vol mapped to a test folder.
+ * The commands are recognised by the words lab/tools/inPod.ts exports for them (ETCDCTL,
+ * DU_TOTAL_KIB), so the adapters and this model share one definition of each; what they answer
+ * follows the sources above. A form not recognised answers as etcdctl does an unknown one.
  *  - kubectl on a pod that does not exist: "Error from server (NotFound): pods \"x\" not found", exit 1.
  */
+/** Whether `command` begins with the words `form`. */
+const startsWith = (command: readonly string[], form: readonly string[]) => form.every((word, i) => command[i] === word);
+
 /** etcd-N from http://etcd-N.etcd-headless.<namespace>.svc.cluster.local:2379. */
 const nameOf = (url: string) => /^https?:\/\/([^.]+)\./.exec(url)![1]!;
 
@@ -67,7 +74,7 @@ export class InPodCommands {
     if (!(await this.podExists(namespace, pod))) return { exitCode: 1, stderr: `Error from server (NotFound): pods "${pod}" not found\n` };
     if (verb === "logs") return { stdout: this.log ? `${this.log}\n` : "" };
     const command = argv.slice(argv.indexOf("--") + 1);
-    if (command[0] === "du") return { stdout: `${this.spoolKiB}\t${command[2]}\n` };
+    if (startsWith(command, DU_TOTAL_KIB)) return { stdout: `${this.spoolKiB}\t${command[DU_TOTAL_KIB.length]}\n` };
     if (command[0] === "node" && command[1] === "-e") return this.node(command);
     if (command[0] === "etcdctl") return this.etcdctl(namespace, command.filter((a) => !a.startsWith("--endpoints")));
     return { exitCode: 126, stderr: `OCI runtime exec failed: exec: "${command[0]}": executable file not found in $PATH\ncommand terminated with exit code 126\n` };
@@ -90,40 +97,52 @@ export class InPodCommands {
   }
 
   private async etcdctl(namespace: string, command: readonly string[]): Promise<Answer> {
-    const [, verb, key, value] = command;
-    const json = command.includes("-w") && command[command.indexOf("-w") + 1] === "json";
-    if (verb === "endpoint" && key === "health") {
+    const args = command.slice(1);
+    // The cluster-wide health check, -w json (ETCDCTL.clusterHealth) or in the default simple format.
+    if (startsWith(args, ETCDCTL.clusterHealth.slice(0, 3))) {
+      const json = startsWith(args, ETCDCTL.clusterHealth);
       const { members, ready: running } = await this.membership(namespace);
       const ready = new Set([...running].filter((url) => !this.unhealthy.has(nameOf(url))));
       const urls = [...members.entries()].filter(([, m]) => m.started).map(([, m]) => m.peerUrl.replace(/:2380$/, ":2379"));
       if (json) return { stdout: JSON.stringify(urls.map((url, i) => ({ endpoint: url, health: ready.has(url), took: `2.31${i}ms` }))) + "\n", exitCode: urls.every((u) => ready.has(u)) ? 0 : 1 };
       return { stdout: urls.filter((u) => ready.has(u)).map((url, i) => `${url} is healthy: successfully committed proposal: took = 2.31${i}ms`).join("\n") + "\n" };
     }
-    if (verb === "member") {
+    if (startsWith(args, ETCDCTL.memberList)) {
       const { members } = await this.membership(namespace);
-      if (key === "list")
-        return {
-          stdout: [...members.entries()]
-            .map(([name, m]) => [m.id, m.started ? "started" : "unstarted", m.started ? name : "", m.peerUrl, m.started ? m.peerUrl.replace(/:2380$/, ":2379") : "", "false"].join(", "))
-            .join("\n") + "\n",
-        };
-      if (key === "add") {
-        const peerUrl = command.find((a) => a.startsWith("--peer-urls="))!.split("=")[1]!;
-        const id = (this.nextMemberId++).toString(16);
-        members.set(value!, { id, peerUrl, started: false });
-        return { stdout: `Member ${id} added to cluster cdf818194e3a8c32\n` };
-      }
-      if (key === "remove") {
-        const entry = [...members.entries()].find(([, m]) => m.id === value);
-        if (!entry) return { exitCode: 1, stderr: `Error: etcdserver: member not found\n` };
-        members.delete(entry[0]);
-        return { stdout: `Member ${value} removed from cluster cdf818194e3a8c32\n` };
-      }
+      return {
+        stdout: [...members.entries()]
+          .map(([name, m]) => [m.id, m.started ? "started" : "unstarted", m.started ? name : "", m.peerUrl, m.started ? m.peerUrl.replace(/:2380$/, ":2379") : "", "false"].join(", "))
+          .join("\n") + "\n",
+      };
     }
-    if (verb === "put") return (this.etcdKeys.set(key!, value!), { stdout: "OK\n" });
-    if (verb === "get") return { stdout: this.etcdKeys.has(key!) ? `${this.etcdKeys.get(key!)}\n` : "" };
-    if (verb === "del") return { stdout: this.etcdKeys.delete(key!) ? "1\n" : "0\n" };
-    return { exitCode: 1, stderr: `Error: unknown command "${verb}" for "etcdctl"\n` };
+    if (startsWith(args, ETCDCTL.memberAdd)) {
+      const { members } = await this.membership(namespace);
+      const name = args[ETCDCTL.memberAdd.length]!;
+      const peerUrl = args.find((a) => a.startsWith(ETCDCTL.peerUrlsFlag))?.slice(ETCDCTL.peerUrlsFlag.length);
+      // etcdctl refuses an add without peer URLs, exiting ExitBadArgs (member_command.go
+      // memberAddCommandFunc; error.go ExitBadArgs = 128; etcdctl 3.4 answers the same).
+      if (!peerUrl) return { exitCode: 128, stderr: "Error: member peer urls not provided\n" };
+      const id = (this.nextMemberId++).toString(16);
+      members.set(name, { id, peerUrl, started: false });
+      return { stdout: `Member ${id} added to cluster cdf818194e3a8c32\n` };
+    }
+    if (startsWith(args, ETCDCTL.memberRemove)) {
+      const { members } = await this.membership(namespace);
+      const id = args[ETCDCTL.memberRemove.length];
+      const entry = [...members.entries()].find(([, m]) => m.id === id);
+      if (!entry) return { exitCode: 1, stderr: `Error: etcdserver: member not found\n` };
+      members.delete(entry[0]);
+      return { stdout: `Member ${id} removed from cluster cdf818194e3a8c32\n` };
+    }
+    const [, key, value] = args;
+    if (startsWith(args, ETCDCTL.put)) return (this.etcdKeys.set(key!, value!), { stdout: "OK\n" });
+    if (startsWith(args, ETCDCTL.get)) {
+      if (!this.etcdKeys.has(key!)) return { stdout: "" };
+      // The simple format prints the key's line, then the value's; --print-value-only the value alone (printer_simple.go printKV).
+      return { stdout: `${args.includes(ETCDCTL.printValueOnly) ? "" : `${key}\n`}${this.etcdKeys.get(key!)}\n` };
+    }
+    if (startsWith(args, ETCDCTL.del)) return { stdout: this.etcdKeys.delete(key!) ? "1\n" : "0\n" };
+    return { exitCode: 1, stderr: `Error: unknown command "${args[0]}" for "etcdctl"\n` };
   }
 
   private node(command: readonly string[]): Answer {

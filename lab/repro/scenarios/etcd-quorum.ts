@@ -3,11 +3,11 @@ import { NAMES } from "../../topology/names.js";
 import { loadBalancerAddress } from "../../lifecycle/steps/waits.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { etcdctl } from "../../tools/inPod.js";
-import { parseMemberList } from "../../etcd/membership.js";
+import { etcdctlDel, etcdctlGet, etcdctlMemberList, etcdctlPut } from "../../tools/inPod.js";
 import { quorumOf } from "../../topology/names.js";
-import { getOne } from "../../tools/kubectl.js";
-import { reapplyLab, statefulSetReady, waitEtcdQuorum } from "../kit.js";
+import { getStatefulSet, scaleStatefulSet } from "../../tools/kubectl.js";
+import { statefulSetReady } from "../../observe.js";
+import { reapplyLab, waitEtcdQuorum } from "../kit.js";
 
 const KEY = "/anka-lab/repro/etcd-quorum";
 
@@ -23,16 +23,15 @@ export function quorumThresholds(members: number): { members: number; quorum: nu
 
 /** The member count from `etcdctl member list`; the StatefulSet's replicas when no member answers. */
 async function memberCount(t: ReproTools): Promise<{ count: number; from: string }> {
-  const list = await etcdctl(t.ctx, 0, ["member", "list", "-w", "simple"], { allowFailure: true });
-  const members = list.exitCode === 0 ? parseMemberList(list.stdout).length : 0;
+  const members = (await etcdctlMemberList(t.ctx, 0))?.length ?? 0;
   if (members > 0) return { count: members, from: "etcdctl member list" };
-  const sts = await getOne(t.ctx, ["statefulset", NAMES.etcd, "-n", t.ctx.config.namespace]);
+  const sts = await getStatefulSet(t.ctx, NAMES.etcd);
   return { count: Number(sts?.spec?.replicas ?? t.ctx.config.etcd.replicas), from: "the StatefulSet's replicas (etcdctl member list did not answer)" };
 }
 
 /** Scaling the StatefulSet down keeps the highest members away (a deleted pod would be back in seconds). */
 async function scaleEtcd(t: ReproTools, replicas: number): Promise<void> {
-  await t.ctx.change(t.ctx.kubectl("scale", "statefulset", NAMES.etcd, "-n", t.ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 60_000 });
+  await scaleStatefulSet(t.ctx, NAMES.etcd, replicas);
   await waitFor(
     `etcd down to ${replicas} running member(s)`,
     async () => {
@@ -56,7 +55,7 @@ export const scenario: Scenario = {
     "the controller keeps all its state in etcd (Veertu HA docs); a member restarting with its volume rejoins and catches up",
   ],
   async setup(t) {
-    await etcdctl(t.ctx, 0, ["put", KEY, "written-before-the-outage"]);
+    await etcdctlPut(t.ctx, 0, KEY, "written-before-the-outage");
   },
   async act(t): Promise<Observation> {
     const url = await controllerUrl(t);
@@ -98,7 +97,7 @@ export const scenario: Scenario = {
   async verify(t): Promise<Observation> {
     // Through the highest member: it was stopped longest and must have caught up from its own volume.
     const { count } = await memberCount(t);
-    const value = (await etcdctl(t.ctx, count - 1, ["get", KEY, "--print-value-only"])).stdout.trim();
+    const value = await etcdctlGet(t.ctx, count - 1, KEY);
     const status = await ankaStatus(await controllerUrl(t));
     return {
       symptom: value !== "written-before-the-outage" || !status.ok,
@@ -108,6 +107,6 @@ export const scenario: Scenario = {
   },
   async restore(t) {
     await reapplyLab(t);
-    await etcdctl(t.ctx, 0, ["del", KEY], { allowFailure: true });
+    await etcdctlDel(t.ctx, 0, KEY, { allowFailure: true });
   },
 };

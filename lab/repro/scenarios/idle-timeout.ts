@@ -2,7 +2,7 @@ import { startIdleProxy, type IdleProxy } from "../idleProxy.js";
 import { PushError } from "../../transfer/client.js";
 import { sampleTemplate } from "../../transfer/sample.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { probeLoadBalancerUrl } from "../kit.js";
+import { probeLoadBalancerUrl } from "../../observe.js";
 
 /**
  * The silent phase is 1.5 times the idle timeout, as when a registry finishes a large layer before

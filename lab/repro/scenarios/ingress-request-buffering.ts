@@ -1,5 +1,6 @@
 import { formatBytes } from "../../config/size.js";
-import { getList } from "../../tools/kubectl.js";
+import { diskUsageKiB } from "../../tools/inPod.js";
+import { listPodsIn } from "../../tools/kubectl.js";
 import { largeTransferAnnotations } from "../../topology/ingress.js";
 import { formatRate } from "../../transfer/progress.js";
 import { CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from "../../lifecycle/steps/ingress.js";
@@ -16,15 +17,13 @@ const STALL_SECONDS = 2;
 const SAMPLE_MS = 1000;
 
 async function controllerPod(t: ReproTools): Promise<string | undefined> {
-  const pods = await getList(t.ctx, ["pods", "-n", INGRESS_NAMESPACE, "-l", CONTROLLER_SELECTOR]);
+  const pods = await listPodsIn(t.ctx, INGRESS_NAMESPACE, CONTROLLER_SELECTOR);
   return pods.find((p) => p.status?.phase === "Running")?.metadata.name;
 }
 
 /** `du -sk` of the spool directory in the ingress controller pod, in bytes (0 when it is empty or absent). */
 async function spoolBytes(t: ReproTools, pod: string): Promise<number> {
-  const result = await t.ctx.run(t.ctx.kubectl("exec", "-n", INGRESS_NAMESPACE, pod, "--", "du", "-sk", CLIENT_BODY_DIR), { allowFailure: true, timeoutMs: 20_000 });
-  const kib = Number(result.stdout.trim().split(/\s+/)[0]);
-  return Number.isFinite(kib) ? kib * 1024 : 0;
+  return ((await diskUsageKiB(t.ctx, INGRESS_NAMESPACE, pod, CLIENT_BODY_DIR)) ?? 0) * 1024;
 }
 
 async function pushAndWatch(t: ReproTools, seed: number): Promise<Observation> {

@@ -2,10 +2,12 @@ import { formatBytes, sizeToBytes } from "../../config/size.js";
 import { NAMES } from "../../topology/names.js";
 import { formatRate } from "../../transfer/progress.js";
 import { sampleTemplate } from "../../transfer/sample.js";
-import { READ_CGROUP_MEMORY, memoryFigures, type MemoryFigures } from "../memory.js";
+import { memoryFigures, type MemoryFigures } from "../memory.js";
+import { cgroupMemoryInProbe } from "../../tools/inPod.js";
+import { buildCloudPodObjects, probeLoadBalancerUrl, restartsOf } from "../../observe.js";
 import { sampleWhile } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { applyRenderedChange, buildCloudPodObjects, probeLoadBalancerUrl, reapplyLab, restartsOf, waitBuildCloudReady } from "../kit.js";
+import { applyRenderedChange, reapplyLab, waitBuildCloudReady } from "../kit.js";
 
 /**
  * The limit goes on the registry and on the probe: the probe is what writes a pushed template to
@@ -38,16 +40,8 @@ async function setLimit(t: ReproTools, limit: string | null): Promise<void> {
 }
 
 async function probeMemory(t: ReproTools, pod: string): Promise<MemoryFigures | undefined> {
-  const result = await t.ctx.run(t.ctx.kubectl("exec", "-n", t.ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", READ_CGROUP_MEMORY), {
-    allowFailure: true,
-    timeoutMs: 20_000,
-  });
-  try {
-    const { stat, usage } = JSON.parse(result.stdout) as { stat: string | null; usage: string | null };
-    return stat && usage ? memoryFigures(stat, usage) : undefined;
-  } catch {
-    return undefined;
-  }
+  const files = await cgroupMemoryInProbe(t.ctx, pod);
+  return files && memoryFigures(files.stat, files.usage);
 }
 
 async function pushAndWatch(t: ReproTools, seed: number, limit: string | undefined): Promise<Observation> {

@@ -1,23 +1,12 @@
-import { nodeInProbe } from "../../tools/inPod.js";
+import { listDirInProbe, sha256InProbe } from "../../tools/inPod.js";
+import { deletePodNoWait } from "../../tools/kubectl.js";
+import { probeLoadBalancerUrl, runningBuildCloudPods } from "../../observe.js";
 import { PROBE } from "../../topology/probe.js";
 import { PushError } from "../../transfer/client.js";
 import { fileSha256, sampleTemplate, type SampleTemplate } from "../../transfer/sample.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
-import { buildCloudPodObjects, probeLoadBalancerUrl, waitBuildCloudReady } from "../kit.js";
-
-/** Constant programs for `node -e` in a probe container; paths arrive as argv. */
-const LIST_PARTIALS = "const fs=require('fs');try{process.stdout.write(fs.readdirSync(process.argv[1]).join('\\n'))}catch{}";
-/** sha256 of a committed file, streamed, or "absent". */
-const SHA256 =
-  "const fs=require('fs'),p=process.argv[1];if(!fs.existsSync(p)){process.stdout.write('absent')}else{const h=require('crypto').createHash('sha256');" +
-  "fs.createReadStream(p).on('data',(d)=>h.update(d)).on('end',()=>process.stdout.write(h.digest('hex')))}";
-
-const inProbe = (t: ReproTools, pod: string, program: string, ...args: string[]) => nodeInProbe(t.ctx, pod, program, ...args);
-
-async function runningPods(t: ReproTools): Promise<string[]> {
-  return (await buildCloudPodObjects(t.ctx)).filter((p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
-}
+import { waitBuildCloudReady } from "../kit.js";
 
 export const scenario: Scenario = {
   name: "registry-rescheduled",
@@ -27,7 +16,7 @@ export const scenario: Scenario = {
     "the probe commits a file only by atomic rename after size and sha256 match; a broken body leaves only a temp file in .partial/",
   ],
   async setup(t) {
-    const pods = await runningPods(t);
+    const pods = await runningBuildCloudPods(t.ctx);
     if (pods.length < 2) throw new Error(`${pods.length} build-cloud pod(s) running; this needs 2 (buildCloud.replicas)`);
     t.memo.pods = pods;
   },
@@ -43,22 +32,22 @@ export const scenario: Scenario = {
     const victim = await waitFor(
       "a push to be in flight",
       async () => {
-        const partials = (await inProbe(t, pods[0]!, LIST_PARTIALS, `${PROBE.dataDir}/.partial`)).split("\n").filter(Boolean);
+        const partials = await listDirInProbe(t.ctx, pods[0]!, `${PROBE.dataDir}/.partial`);
         const pod = pods.find((p) => partials.some((f) => f.startsWith(`${p}-`)));
         return pod ? ready(pod) : notYet("no partial file yet");
       },
       { ...t.ctx.options.waits, intervalMs: 250, signal: t.ctx.options.signal },
     );
-    await t.ctx.change(t.ctx.kubectl("delete", "pod", victim, "-n", t.ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
+    await deletePodNoWait(t.ctx, victim);
     t.memo.victim = victim;
     const error = await pushing;
     const survivor = pods.find((p) => p !== victim)!;
     // What the survivor holds, judged by content: a committed file must be the template's, byte for
     // byte. The claim "nothing partial is committed" is only as good as this check.
-    const seen = await Promise.all(template.files.map((f) => inProbe(t, survivor, SHA256, `${PROBE.dataDir}/files/${template.name}/${f.path}`)));
+    const seen = await Promise.all(template.files.map((f) => sha256InProbe(t.ctx, survivor, `${PROBE.dataDir}/files/${template.name}/${f.path}`)));
     const want = await Promise.all(template.files.map((f) => fileSha256(template, f)));
     const whole = template.files.filter((_, i) => seen[i] === want[i]).map((f) => f.path);
-    const broken = template.files.filter((_, i) => seen[i] !== "absent" && seen[i] !== want[i]).map((f) => f.path);
+    const broken = template.files.filter((_, i) => seen[i] !== undefined && seen[i] !== want[i]).map((f) => f.path);
     if (broken.length)
       throw new Error(`a partial or corrupt file was committed on ${survivor}: ${broken.join(", ")} (sha256 differs from the template's); the probe's atomic commit did not hold`);
     const evidence = [`deleted ${victim} while it received the push; ${survivor} survived`, error ? `the client saw: ${error.message}` : "the client saw no failure"];
