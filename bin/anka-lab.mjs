@@ -4,12 +4,17 @@
 // as new as every source file in lab/; otherwise, in a checkout being edited, the TypeScript
 // through tsx, which is slower to start but never stale.
 import { readdirSync, statSync } from "node:fs";
+import module from "node:module";
 import { nodeIsNewEnough } from "./require-node.mjs";
 
 const root = new URL("../", import.meta.url);
 const verb = process.argv[2];
 // lab:render spawns nothing and runs on an older Node too; everything else needs execa and listr2.
 if (verb !== "render" && !nodeIsNewEnough()) process.exit(1);
+// V8's code cache of the modules this command loads, kept between runs in the OS temp folder
+// (https://nodejs.org/api/module.html#moduleenablecompilecachecachedir, Node >= 22.1): a command
+// typed many times a day compiles its modules once.
+module.enableCompileCache?.();
 
 function newestSource(dir) {
   let newest = 0;

@@ -71,8 +71,4 @@ export class LabContext {
     return ["Plan (--dry-run; nothing was changed):", ...this.plan.map((p, i) => `  ${i + 1}. ${p}`)].join("\n");
   }
 
-  /** kubectl against the lab's context; namespaced calls add -n themselves. */
-  kubectl(...args: string[]): string[] {
-    return ["kubectl", "--context", this.kubeContext, ...args];
-  }
 }

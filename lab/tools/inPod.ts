@@ -1,5 +1,7 @@
 import type { LabContext } from "../context.js";
 import { ETCD_PORTS, NAMES } from "../topology/names.js";
+import type { RunResult } from "../exec/types.js";
+import { execArgv } from "./kubectl.js";
 
 /**
  * Commands run inside the lab's pods with `kubectl exec`: etcdctl in the etcd containers (the
@@ -8,7 +10,7 @@ import { ETCD_PORTS, NAMES } from "../topology/names.js";
  * paths and values travel as argv.
  */
 export async function etcdctl(ctx: LabContext, member: number, args: string[], options: { allowFailure?: boolean; change?: boolean } = {}) {
-  const argv = ctx.kubectl("exec", "-n", ctx.config.namespace, `${NAMES.etcd}-${member}`, "-c", "etcd", "--", "etcdctl", `--endpoints=http://127.0.0.1:${ETCD_PORTS.client}`, ...args);
+  const argv = execArgv(ctx, ctx.config.namespace, `${NAMES.etcd}-${member}`, "etcd", ["etcdctl", `--endpoints=http://127.0.0.1:${ETCD_PORTS.client}`, ...args]);
   // A membership change goes through ctx.change, so --dry-run records it instead of making it.
   return (options.change ? ctx.change.bind(ctx) : ctx.run.bind(ctx))(argv, { timeoutMs: 60_000, allowFailure: options.allowFailure });
 }
@@ -26,7 +28,7 @@ export async function etcdClusterHealth(ctx: LabContext): Promise<{ healthy: num
 
 /** Runs a constant `node -e` program in a build-cloud pod's probe container; returns its stdout. */
 export async function nodeInProbe(ctx: LabContext, pod: string, program: string, ...args: string[]): Promise<string> {
-  const result = await ctx.run(ctx.kubectl("exec", "-n", ctx.config.namespace, pod, "-c", "probe", "--", "node", "-e", program, ...args), {
+  const result = await ctx.run(execArgv(ctx, ctx.config.namespace, pod, PROBE_CONTAINER, ["node", "-e", program, ...args]), {
     timeoutMs: 300_000,
   });
   return result.stdout;
@@ -57,8 +59,6 @@ export function readInProbe(ctx: LabContext, pod: string, path: string): Promise
 // --- used by lab/repro and lab/etcd ---
 // Every in-pod argv lab/repro and lab/etcd run is built here, so they call names, not argv (issue
 // #13). The model of in-pod commands (test/support/inPod.ts) recognises them by the same constants.
-import type { RunResult } from "../exec/types.js";
-import { execArgv } from "./kubectl.js";
 
 /**
  * The etcdctl forms the lab runs, as etcdctl spells them (etcd-io/etcd etcdctl/ctlv3/command/

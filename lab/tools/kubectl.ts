@@ -2,6 +2,11 @@ import type { LabContext } from "../context.js";
 import type { RunResult } from "../exec/types.js";
 import { LAB_SELECTOR, PRUNE_SELECTOR } from "../topology/names.js";
 
+/** kubectl against the lab's context (every call names it: the user's current context is never used); namespaced calls add -n. */
+export function kubectl(ctx: Pick<LabContext, "kubeContext">, ...args: string[]): string[] {
+  return ["kubectl", "--context", ctx.kubeContext, ...args];
+}
+
 /**
  * The resources the lab prunes and lab:down removes: never Namespace or PersistentVolumeClaim, which
  * hold lab data. Fully qualified (<plural>.<group>), so another API group's kind of the same name
@@ -29,13 +34,13 @@ export interface LiveObject {
 
 /** `kubectl get … -o json` of a list; a missing namespace or kind yields no items. */
 export async function getList(ctx: LabContext, args: string[]): Promise<LiveObject[]> {
-  const result = await ctx.run(ctx.kubectl("get", ...args, "-o", "json"), { timeoutMs: 30_000 });
+  const result = await ctx.run(kubectl(ctx, "get", ...args, "-o", "json"), { timeoutMs: 30_000 });
   return ((JSON.parse(result.stdout) as { items?: LiveObject[] }).items ?? []);
 }
 
 /** One object, or undefined when it does not exist (kubectl exits 1 with NotFound). */
 export async function getOne(ctx: LabContext, args: string[]): Promise<LiveObject | undefined> {
-  const result = await ctx.run(ctx.kubectl("get", ...args, "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+  const result = await ctx.run(kubectl(ctx, "get", ...args, "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
   if (result.exitCode !== 0) {
     if (/NotFound|not found/.test(result.stderr)) return undefined;
     throw new Error(`kubectl get ${args.join(" ")} failed: ${result.stderr.trim()}`);
@@ -47,7 +52,7 @@ export async function getOne(ctx: LabContext, args: string[]): Promise<LiveObjec
 
 /** Whether the lab namespace exists in the lab's context: lab:down's test for "is anything up". */
 export async function namespaceExists(ctx: LabContext): Promise<boolean> {
-  const result = await ctx.run(ctx.kubectl("get", "namespace", ctx.config.namespace, "-o", "name"), { allowFailure: true, timeoutMs: 30_000 });
+  const result = await ctx.run(kubectl(ctx, "get", "namespace", ctx.config.namespace, "-o", "name"), { allowFailure: true, timeoutMs: 30_000 });
   return result.exitCode === 0;
 }
 
@@ -68,31 +73,31 @@ export const listPrunable = (ctx: LabContext) => getList(ctx, [PRUNABLE_RESOURCE
  * (https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts).
  */
 export function applyServerSide(ctx: LabContext, input: string, options: { timeoutMs: number; hint?: string }): Promise<RunResult> {
-  return ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"), { ...options, input });
+  return ctx.change(kubectl(ctx, "apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"), { ...options, input });
 }
 
 /** Deletes one object by kind[.group]/name without waiting for its finalizers (a prune). */
 export const deleteObject = (ctx: LabContext, ref: string) =>
-  ctx.change(ctx.kubectl("delete", ref, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
+  ctx.change(kubectl(ctx, "delete", ref, "-n", ctx.config.namespace, "--ignore-not-found", "--wait=false"), { timeoutMs: 60_000 });
 
 /** lab:down: the lab's objects of every kind that holds no data, waiting until they are gone. */
 export const deleteLabObjects = (ctx: LabContext) =>
-  ctx.change(ctx.kubectl("delete", "-n", ctx.config.namespace, PRUNABLE_RESOURCES.join(","), "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), {
+  ctx.change(kubectl(ctx, "delete", "-n", ctx.config.namespace, PRUNABLE_RESOURCES.join(","), "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), {
     timeoutMs: 240_000,
   });
 
 /** --purge: the lab's claims, then its namespace, each waited for. */
 export const deleteLabClaims = (ctx: LabContext) =>
-  ctx.change(ctx.kubectl("delete", "-n", ctx.config.namespace, "pvc", "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
+  ctx.change(kubectl(ctx, "delete", "-n", ctx.config.namespace, "pvc", "-l", LAB_SELECTOR, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
 export const deleteNamespace = (ctx: LabContext) =>
-  ctx.change(ctx.kubectl("delete", "namespace", ctx.config.namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
+  ctx.change(kubectl(ctx, "delete", "namespace", ctx.config.namespace, "--ignore-not-found", "--wait=true", "--timeout=180s"), { timeoutMs: 240_000 });
 export const deletePersistentVolume = (ctx: LabContext, name: string) =>
-  ctx.change(ctx.kubectl("delete", "pv", name, "--ignore-not-found", "--wait=true", "--timeout=60s"), { timeoutMs: 90_000 });
+  ctx.change(kubectl(ctx, "delete", "pv", name, "--ignore-not-found", "--wait=true", "--timeout=60s"), { timeoutMs: 90_000 });
 
 /** A kubernetes.io/tls Secret as kubectl makes it from PEM files (kubectl create secret tls), not applied. */
 export async function tlsSecretObject(ctx: LabContext, name: string, files: { cert: string; key: string }): Promise<{ metadata: Record<string, unknown> }> {
   const result = await ctx.run(
-    ctx.kubectl("create", "secret", "tls", name, "-n", ctx.config.namespace, `--cert=${files.cert}`, `--key=${files.key}`, "--dry-run=client", "-o", "json"),
+    kubectl(ctx, "create", "secret", "tls", name, "-n", ctx.config.namespace, `--cert=${files.cert}`, `--key=${files.key}`, "--dry-run=client", "-o", "json"),
     { timeoutMs: 30_000 },
   );
   return JSON.parse(result.stdout) as { metadata: Record<string, unknown> };
@@ -166,7 +171,7 @@ export async function podEvents(ctx: LabContext, namespace: string, pod: string)
  * them (the container never started, the pod is gone) its own complaint stands in, which says why.
  */
 export async function podLogTail(ctx: LabContext, namespace: string, pod: string, container: string, lines = 10): Promise<string[]> {
-  const result = await ctx.run(ctx.kubectl("logs", "-n", namespace, pod, "-c", container, `--tail=${lines}`), { allowFailure: true, timeoutMs: 20_000 });
+  const result = await ctx.run(kubectl(ctx, "logs", "-n", namespace, pod, "-c", container, `--tail=${lines}`), { allowFailure: true, timeoutMs: 20_000 });
   const text = (result.exitCode === 0 ? result.stdout : result.stderr).trimEnd();
   return text ? text.split("\n") : [];
 }
@@ -194,7 +199,7 @@ export interface KubectlVersions {
  * clientVersion only, when the server cannot be reached (same version.go).
  */
 export async function kubectlVersions(ctx: LabContext): Promise<KubectlVersions> {
-  const result = await ctx.run(ctx.kubectl("version", "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
+  const result = await ctx.run(kubectl(ctx, "version", "-o", "json"), { allowFailure: true, timeoutMs: 30_000 });
   let parsed: { clientVersion?: { gitVersion?: string }; serverVersion?: { gitVersion?: string } } = {};
   try {
     parsed = JSON.parse(result.stdout || "{}");
@@ -221,7 +226,7 @@ export function getPod(ctx: LabContext, name: string): Promise<LiveObject | unde
  * kubectl's answer itself (lab/transfer/probeToken.ts takes any failure for "no Secret yet").
  */
 export function getSecretArgv(ctx: LabContext, name: string): string[] {
-  return ctx.kubectl("get", "secret", name, "-n", ctx.config.namespace, "-o", "json");
+  return kubectl(ctx, "get", "secret", name, "-n", ctx.config.namespace, "-o", "json");
 }
 
 /**
@@ -231,12 +236,12 @@ export function getSecretArgv(ctx: LabContext, name: string): string[] {
  * What a later apply of the same manager leaves out, it removes; other managers' fields stay.
  */
 export async function applyServerSideAs(ctx: LabContext, fieldManager: string, input: string): Promise<void> {
-  await ctx.change(ctx.kubectl("apply", "--server-side", `--field-manager=${fieldManager}`, "--force-conflicts", "-f", "-"), { input, timeoutMs: 60_000 });
+  await ctx.change(kubectl(ctx, "apply", "--server-side", `--field-manager=${fieldManager}`, "--force-conflicts", "-f", "-"), { input, timeoutMs: 60_000 });
 }
 
 /** `kubectl scale statefulset <name> --replicas=N`: the StatefulSet controller then adds or stops pods from the highest ordinal. */
 export async function scaleStatefulSet(ctx: LabContext, name: string, replicas: number): Promise<void> {
-  await ctx.change(ctx.kubectl("scale", "statefulset", name, "-n", ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 60_000 });
+  await ctx.change(kubectl(ctx, "scale", "statefulset", name, "-n", ctx.config.namespace, `--replicas=${replicas}`), { timeoutMs: 60_000 });
 }
 
 /**
@@ -245,22 +250,22 @@ export async function scaleStatefulSet(ctx: LabContext, name: string, replicas: 
  * keys named change, the others stay.
  */
 export async function mergePatchConfigMapData(ctx: LabContext, name: string, data: Record<string, string>): Promise<void> {
-  await ctx.change(ctx.kubectl("patch", "configmap", name, "-n", ctx.config.namespace, "--type", "merge", "-p", JSON.stringify({ data })), { timeoutMs: 30_000 });
+  await ctx.change(kubectl(ctx, "patch", "configmap", name, "-n", ctx.config.namespace, "--type", "merge", "-p", JSON.stringify({ data })), { timeoutMs: 30_000 });
 }
 
 /** Deletes a pod and returns once the API server took the deletion (`--wait=false`); its controller makes a new one. */
 export async function deletePodNoWait(ctx: LabContext, name: string): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "pod", name, "-n", ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
+  await ctx.change(kubectl(ctx, "delete", "pod", name, "-n", ctx.config.namespace, "--wait=false"), { timeoutMs: 60_000 });
 }
 
 /** Deletes a PersistentVolumeClaim and waits until it is gone (delete's default `--wait=true`); one already gone is fine. */
 export async function deleteClaim(ctx: LabContext, name: string): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "pvc", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 120_000 });
+  await ctx.change(kubectl(ctx, "delete", "pvc", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 120_000 });
 }
 
 /** Deletes an Ingress; one already gone is fine. */
 export async function deleteIngress(ctx: LabContext, name: string): Promise<void> {
-  await ctx.change(ctx.kubectl("delete", "ingress", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 60_000 });
+  await ctx.change(kubectl(ctx, "delete", "ingress", name, "-n", ctx.config.namespace, "--ignore-not-found"), { timeoutMs: 60_000 });
 }
 
 /**
@@ -269,7 +274,7 @@ export async function deleteIngress(ctx: LabContext, name: string): Promise<void
  * none to give (no such pod, no previous run).
  */
 export async function containerLogs(ctx: LabContext, pod: string, container: string, options: { tail: number; previous?: boolean }): Promise<string | undefined> {
-  const argv = ctx.kubectl("logs", "-n", ctx.config.namespace, pod, "-c", container, `--tail=${options.tail}`, ...(options.previous ? ["--previous"] : []));
+  const argv = kubectl(ctx, "logs", "-n", ctx.config.namespace, pod, "-c", container, `--tail=${options.tail}`, ...(options.previous ? ["--previous"] : []));
   const result = await ctx.run(argv, { allowFailure: true, timeoutMs: 30_000 });
   return result.exitCode === 0 ? result.stdout : undefined;
 }
@@ -279,5 +284,5 @@ export async function containerLogs(ctx: LabContext, pod: string, container: str
  * pod's default container when `container` is undefined (kubectl exec -c).
  */
 export function execArgv(ctx: LabContext, namespace: string, pod: string, container: string | undefined, command: readonly string[]): string[] {
-  return ctx.kubectl("exec", "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", ...command);
+  return kubectl(ctx, "exec", "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", ...command);
 }
