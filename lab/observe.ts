@@ -1,11 +1,11 @@
 import type { LabContext } from "./context.js";
 import { LabError } from "./errors.js";
-import { loadBalancerAddress } from "./lifecycle/steps/waits.js";
-import { getStatefulSet, listPodsIn, summarizePod, type LiveObject } from "./tools/kubectl.js";
+import { getService, getStatefulSet, listPodsIn, summarizePod, type LiveObject } from "./tools/kubectl.js";
 import { NAMES, selectorString } from "./topology/names.js";
 
 /**
- * Reads of the lab as it stands, for whatever looks at a running lab (lab:repro's scenarios today).
+ * Reads of the lab as it stands, for whatever looks at a running lab: lab:up's waits, the checks and
+ * lab:repro's scenarios.
  * Each reads through lab/tools, so no argv is built here.
  */
 
@@ -50,4 +50,18 @@ export async function probeLoadBalancerUrl(ctx: LabContext): Promise<string> {
   const ip = await loadBalancerAddress(ctx, NAMES.registryService);
   if (!ip) throw new LabError("the registry LoadBalancer has no address", { hint: "npm run lab:status; npm run lab:up restarts the tunnel" });
   return `http://${ip}:${ctx.config.probe.port}`;
+}
+
+/** The address a LoadBalancer got: 127.0.0.1 through minikube tunnel on the docker driver. */
+export async function loadBalancerAddress(ctx: LabContext, service: string): Promise<string | undefined> {
+  const svc = await getService(ctx, service);
+  const entry = svc?.status?.loadBalancer?.ingress?.[0];
+  return entry?.ip ?? entry?.hostname;
+}
+
+export function serviceUrls(ctx: LabContext, addresses: { controller: string; registry: string }) {
+  return {
+    controller: `http://${addresses.controller}:${ctx.config.controller.port}`,
+    registry: `http://${addresses.registry}:${ctx.config.registry.port}`,
+  };
 }

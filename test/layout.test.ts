@@ -63,6 +63,13 @@ describe("the tree is the architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("nothing imports upward: the adapters and the runner know no step, check, scenario or command", () => {
+    const lower = [...source.keys()].filter((f) => /^lab\/(tools|exec)\//.test(f) || /^lab\/(errors|wait|state|context|observe|diagnose)\.ts$/.test(f));
+    const upper = /^lab\/(lifecycle|checks|repro|commands|cli)\//;
+    const upward = lower.flatMap((f) => imports(f, { dynamic: true }).filter((t) => upper.test(t)).map((t) => `${f} -> ${t}`));
+    expect(upward).toEqual([]);
+  });
+
   it("lab:up's and lab:down's lists load no renderer before their first step (kubernetes-models loads in apply)", () => {
     for (const list of ["lab/lifecycle/up.ts", "lab/lifecycle/down.ts"]) {
       const loaded = [...reachable(list, { dynamic: false })];

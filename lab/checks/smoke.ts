@@ -10,7 +10,7 @@ import type { PushResult } from "../transfer/client.js";
 import { checkProbe, pushFileByFile } from "../transfer/fileByFile.js";
 import { storedProbeToken } from "../transfer/probeToken.js";
 import { formatRate } from "../transfer/progress.js";
-import { loadBalancerAddress } from "../lifecycle/steps/waits.js";
+import { loadBalancerAddress } from "../observe.js";
 import { sampleTemplate, type SampleTemplate } from "../transfer/sample.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import type { Check, Row, RowKind } from "./rows.js";

@@ -5,7 +5,7 @@ import { getDeployment, getStatefulSet, listPodsIn, summarizePod, type LiveObjec
 import { NAMES, selectorString } from "../topology/names.js";
 import { clusterState, type ClusterState } from "../tools/minikube.js";
 import { tunnelStatus, type TunnelStatus } from "../tools/tunnel.js";
-import { loadBalancerAddress, serviceUrls } from "../lifecycle/steps/waits.js";
+import { loadBalancerAddress, serviceUrls } from "../observe.js";
 import { formatRows, runChecks, type Check, type Row, type RowKind } from "./rows.js";
 
 export interface ComponentStatus {

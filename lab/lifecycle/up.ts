@@ -12,7 +12,8 @@ import { minikubeOnly, type Step } from "./step.js";
 import { storageStep } from "./steps/storage.js";
 import { ingressTlsStep } from "./steps/tls.js";
 import { tunnelStep } from "./steps/tunnel.js";
-import { buildCloudReadyStep, etcdQuorumStep, loadBalancerAddress, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
+import { loadBalancerAddress } from "../observe.js";
+import { buildCloudReadyStep, etcdQuorumStep, loadBalancersStep, servicesAnswerStep } from "./steps/waits.js";
 
 /**
  * THE lab:up list, in order; README's and --help's step lists are generated from it. Each step

@@ -2,7 +2,8 @@ import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus } from "../../
 import type { LabContext } from "../../context.js";
 import { DiagnosedError, diagnosePods } from "../../diagnose.js";
 import { etcdClusterHealth } from "../../tools/inPod.js";
-import { getDeployment, getService, getStatefulSet } from "../../tools/kubectl.js";
+import { getDeployment, getStatefulSet } from "../../tools/kubectl.js";
+import { loadBalancerAddress, serviceUrls } from "../../observe.js";
 import { ensureTunnel, markForwarding, tunnelStatus } from "../../tools/tunnel.js";
 import { NAMES, selectorString } from "../../topology/names.js";
 import { notYet, ready, waitFor, WaitTimeoutError, type Look } from "../../wait.js";
@@ -68,13 +69,6 @@ export const buildCloudReadyStep: Step = {
   },
 };
 
-/** The address a LoadBalancer got: 127.0.0.1 through minikube tunnel on the docker driver. */
-export async function loadBalancerAddress(ctx: LabContext, service: string): Promise<string | undefined> {
-  const svc = await getService(ctx, service);
-  const entry = svc?.status?.loadBalancer?.ingress?.[0];
-  return entry?.ip ?? entry?.hostname;
-}
-
 export const loadBalancersStep: Step = {
   id: "wait-loadbalancers",
   title: "LoadBalancer addresses",
@@ -102,13 +96,6 @@ export const loadBalancersStep: Step = {
     if (addresses) report.output(`controller ${addresses.controller}, registry ${addresses.registry}${restarted ? " (tunnel restarted)" : ""}`);
   },
 };
-
-export function serviceUrls(ctx: LabContext, addresses: { controller: string; registry: string }) {
-  return {
-    controller: `http://${addresses.controller}:${ctx.config.controller.port}`,
-    registry: `http://${addresses.registry}:${ctx.config.registry.port}`,
-  };
-}
 
 export const servicesAnswerStep: Step = {
   id: "wait-services",

@@ -1,6 +1,6 @@
 import { CONTROLLER_STATUS_PATH, ankaStatus } from "../../tools/ankaApi.js";
 import { NAMES } from "../../topology/names.js";
-import { loadBalancerAddress } from "../../lifecycle/steps/waits.js";
+import { loadBalancerAddress } from "../../observe.js";
 import { notYet, ready, waitFor } from "../../wait.js";
 import type { Observation, ReproTools, Scenario } from "../scenario.js";
 import { etcdctlDel, etcdctlGet, etcdctlMemberList, etcdctlPut } from "../../tools/inPod.js";
