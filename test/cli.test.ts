@@ -92,3 +92,15 @@ describe("stop signals", () => {
     expect(process.listenerCount("SIGTERM")).toBe(before);
   });
 });
+
+describe("lab:up --timeout", () => {
+  it.each(["1e3", "0x10", "0", "", " 5", "9999999"])("refuses %j in one line, exit 2, before it looks at anything", async (value) => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { join } = await import("node:path");
+    const bin = join(import.meta.dirname, "..", "bin", "anka-lab.mjs");
+    const error = await promisify(execFile)(process.execPath, [bin, "up", "--timeout", value, "--context", "anka-lab-nowhere"], { env: { ...process.env, NO_COLOR: "1" } }).catch((e) => e);
+    expect(error.code).toBe(2);
+    expect(error.stderr.trim()).toBe(`anka-lab: --timeout ${value}: expected a whole number of seconds, e.g. --timeout 600`);
+  });
+});

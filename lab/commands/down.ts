@@ -8,15 +8,15 @@ import { createContext, interruptible, rendererFor, withSignal, type CommandDeps
 export { downSpec } from "./specs.js";
 
 export async function downCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
-  const purge = args.values.purge === true;
-  const deleteCluster = args.values["delete-cluster"] === true;
+  const purge = args.flag("purge");
+  const deleteCluster = args.flag("delete-cluster");
   if (deleteCluster && !purge)
     throw new UsageError("--delete-cluster deletes the registry and etcd data with the cluster; add --purge to confirm that");
   const interrupt = interruptible(deps);
   const outcome: DownOutcome = {};
   const ctx = createContext(args, io, withSignal(deps, interrupt.signal), { waits: deps.waits ?? { timeoutMs: 180_000, intervalMs: 1000 } });
   try {
-    if (purge && args.values.yes !== true && !ctx.dryRun) {
+    if (purge && !args.flag("yes") && !ctx.dryRun) {
       const what = `the registry's templates and etcd's data in namespace ${ctx.config.namespace}${deleteCluster ? ` and the minikube profile ${ctx.config.profile}` : ""}`;
       if (!ctx.options.interactive)
         throw new UsageError(`--purge deletes ${what}; add --yes to confirm when there is no terminal to ask on`);

@@ -10,9 +10,10 @@ import { createContext, interruptible, rendererFor, withSignal, type CommandDeps
 export { upSpec } from "./specs.js";
 
 function timeoutMs(args: ParsedArgs): number {
-  const raw = args.values.timeout;
+  const raw = args.string("timeout");
   if (raw === undefined) return 900_000;
-  const seconds = Number(raw);
+  // Decimal digits only, as the config's counts: Number() would also take "1e3", "0x10" and " 5".
+  const seconds = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(seconds) || seconds < 1)
     throw new UsageError(`--timeout ${String(raw)}: expected a whole number of seconds, e.g. --timeout 600`);
   return seconds * 1000;
@@ -21,13 +22,13 @@ function timeoutMs(args: ParsedArgs): number {
 export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}): Promise<number> {
   // --timeout wins over everything, a test's waits included, so a test can show it is honoured.
   const timeout = timeoutMs(args);
-  const waits = args.values.timeout !== undefined ? { intervalMs: deps.waits?.intervalMs ?? 2000, timeoutMs: timeout } : (deps.waits ?? { timeoutMs: timeout, intervalMs: 2000 });
+  const waits = args.string("timeout") !== undefined ? { intervalMs: deps.waits?.intervalMs ?? 2000, timeoutMs: timeout } : (deps.waits ?? { timeoutMs: timeout, intervalMs: 2000 });
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, { ...withSignal(deps, interrupt.signal), waits }, { waits });
   let step = "the /etc/hosts question";
   try {
     // Asked here, before the task list draws: under listr2's live view a question is never seen.
-    const hosts = await decideHosts(ctx, args.values.hosts === true);
+    const hosts = await decideHosts(ctx, args.flag("hosts"));
     step = "unknown";
     await runSteps(ctx, "lab:up", upSteps({ hosts, hostFacts: deps.hostFacts }), rendererFor(deps));
   } catch (error) {
@@ -45,7 +46,7 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
   } finally {
     interrupt.dispose();
   }
-  const json = args.values.json === true;
+  const json = args.flag("json");
   if (ctx.dryRun) {
     io.out(json ? JSON.stringify({ ok: true, dryRun: true, plan: ctx.plan }, null, 2) : ctx.formatPlan());
     return 0;
