@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -86,4 +86,15 @@ describe("the tree is the architecture", () => {
     expect(folders.filter((f) => !named.has(f))).toEqual([]);
     expect([...named].filter((n) => !source.has(n) && !folders.includes(n) && !labFiles.some((f) => rel(f).startsWith(n + "/")))).toEqual([]);
   });
+});
+
+it("every path README.md and docs/architecture.md name in backquotes exists", () => {
+  const missing = ["README.md", "docs/architecture.md"].flatMap((doc) =>
+    [...readFileSync(join(root, doc), "utf8").matchAll(/`((?:lab|scripts|test|bin|docs|manifests)\/[\w./-]*)`/g)]
+      .map((m) => m[1]!.replace(/\/$/, ""))
+      .filter((path) => !/[<>*]/.test(path))
+      .filter((path) => !existsSync(join(root, path)))
+      .map((path) => `${doc}: ${path}`),
+  );
+  expect(missing).toEqual([]);
 });
