@@ -216,6 +216,14 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(help + error).not.toContain(ESC);
     }, 30_000);
 
+    it("a check row's mark is coloured in a terminal (lab/checks/rows.ts), and plain with NO_COLOR", async () => {
+      const line = `node ${bin} status --context anka-lab-pty-nowhere`;
+      expect(await inTerminal(line)).toContain(`${ESC}31m✗${ESC}39m kube context: anka-lab-pty-nowhere does not answer`);
+      const plain = await inTerminal(line, { ...userEnv(dir), NO_COLOR: "1" });
+      expect(plain).toContain("✗ kube context: anka-lab-pty-nowhere does not answer");
+      expect(plain).not.toContain(ESC);
+    }, 30_000);
+
     it("a stream that is not a terminal gets none, while the other one, a terminal, keeps its colour", async () => {
       // stdout to a file, stderr still the terminal.
       const screen = await inTerminal(`sh -c 'node ${bin} render --help >help.out; node ${bin} nosuchverb >help.out2'`);
