@@ -116,19 +116,14 @@ describe("the one row format", () => {
   });
 });
 
-describe("the marks' colour (lab/cli/color.ts)", () => {
-  afterEach(() => {
-    vi.unstubAllEnvs();
-    vi.resetModules();
-  });
-  const formatWith = async (env: Record<string, string>) => {
-    vi.resetModules();
-    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-    const rows = await import("../lab/checks/rows.js");
-    return rows.formatRow({ mark: "pass", name: "docker", detail: "Docker 28.3.2" });
-  };
-  it("colours the mark only when colour is on, and NO_COLOR turns it off", async () => {
-    expect(await formatWith({ FORCE_COLOR: "1", NO_COLOR: "" })).toBe("\u001b[32m✓\u001b[0m docker: Docker 28.3.2");
-    expect(await formatWith({ FORCE_COLOR: "1", NO_COLOR: "1" })).toBe("✓ docker: Docker 28.3.2");
+describe("the marks' colour (lab/cli/color.ts; in a real terminal: test/terminal.pty.test.ts)", () => {
+  afterEach(() => vi.unstubAllEnvs());
+  it("colours the mark when stdout takes colour, and only the mark", () => {
+    vi.stubEnv("FORCE_COLOR", "1");
+    expect(formatRow({ mark: "pass", name: "docker", detail: "Docker 28.3.2" })).toBe("\u001b[32m✓\u001b[39m docker: Docker 28.3.2");
+    expect(formatRow({ mark: "fail", name: "memory", detail: "too little" })).toBe("\u001b[31m✗\u001b[39m memory: too little");
+    expect(formatRow({ mark: "skip", name: "anka", detail: "not asked" })).toBe("- anka: not asked");
+    vi.stubEnv("FORCE_COLOR", "0");
+    expect(formatRow({ mark: "pass", name: "docker", detail: "Docker 28.3.2" })).toBe("✓ docker: Docker 28.3.2");
   });
 });

@@ -164,12 +164,32 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
   }, 60_000);
 
   it("--json is one JSON document on stdout even when the command fails (no lab on that context)", async () => {
-    for (const verb of ["status", "smoke"]) {
-      const error = await promisify(execFile)(process.execPath, [bin, verb, "--json", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env: userEnv(dir) }).catch((e) => e);
-      expect(error.code).toBe(1);
-      expect(JSON.parse(error.stdout)).toMatchObject({ ok: false, exitCode: 1, error: expect.stringContaining("anka-lab-pty-nowhere") });
-      expect(error.stderr).toMatch(/^anka-lab: /);
-    }
+    const run = (verb: string) => promisify(execFile)(process.execPath, [bin, verb, "--json", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env: userEnv(dir) }).catch((e) => e);
+    const smoke = await run("smoke");
+    expect(smoke.code).toBe(1);
+    expect(JSON.parse(smoke.stdout)).toMatchObject({ ok: false, exitCode: 1, error: expect.stringContaining("anka-lab-pty-nowhere") });
+    expect(smoke.stderr).toMatch(/^anka-lab: /);
+    // lab:status reports the context that does not answer as its status: unhealthy, and why.
+    const status = await run("status");
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      context: "anka-lab-pty-nowhere",
+      healthy: false,
+      problems: [{ name: "kube context", detail: 'anka-lab-pty-nowhere does not answer: error: context "anka-lab-pty-nowhere" does not exist' }],
+    });
+    expect(status.stderr).toBe("");
+    // And as a table: one ✗ row for the context, with what to check (stdout a pipe: no colour).
+    const table = await promisify(execFile)(process.execPath, [bin, "status", "--context", "anka-lab-pty-nowhere"], { cwd: dir, env: userEnv(dir) }).catch((e) => e);
+    expect(table.code).toBe(1);
+    expect(table.stdout).toBe(
+      [
+        "context anka-lab-pty-nowhere, namespace anka",
+        '✗ kube context: anka-lab-pty-nowhere does not answer: error: context "anka-lab-pty-nowhere" does not exist',
+        "    fix: check the context: kubectl --context anka-lab-pty-nowhere get namespaces",
+        "The lab is not healthy: npm run lab:up repairs what it can, npm run lab:doctor checks the Mac.",
+        "",
+      ].join("\n"),
+    );
   }, 60_000);
 
   describe("colour, decided per stream by Node (util.styleText)", () => {
@@ -194,6 +214,14 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(help).toContain("npm run lab:render - write the lab's Kubernetes YAML");
       expect(error).toContain('anka-lab: unknown command "nosuchverb"');
       expect(help + error).not.toContain(ESC);
+    }, 30_000);
+
+    it("a check row's mark is coloured in a terminal (lab/checks/rows.ts), and plain with NO_COLOR", async () => {
+      const line = `node ${bin} status --context anka-lab-pty-nowhere`;
+      expect(await inTerminal(line)).toContain(`${ESC}31m✗${ESC}39m kube context: anka-lab-pty-nowhere does not answer`);
+      const plain = await inTerminal(line, { ...userEnv(dir), NO_COLOR: "1" });
+      expect(plain).toContain("✗ kube context: anka-lab-pty-nowhere does not answer");
+      expect(plain).not.toContain(ESC);
     }, 30_000);
 
     it("a stream that is not a terminal gets none, while the other one, a terminal, keeps its colour", async () => {

@@ -108,13 +108,18 @@ export function failures<R>(results: readonly R[], kind: RowKind<R>): R[] {
   return results.filter((r) => kind.row(r).mark === "fail");
 }
 
-/** Marks coloured only for a terminal and never under NO_COLOR (lab/cli/color.ts). */
-const MARKS: Record<Mark, string> = { pass: green("✓"), warn: yellow("!"), fail: red("✗"), skip: "-", none: " " };
+const MARKS: Record<Mark, string> = { pass: "✓", warn: "!", fail: "✗", skip: "-", none: " " };
+const PAINT: Partial<Record<Mark, (text: string) => string>> = { pass: green, warn: yellow, fail: red };
 
-/** One row: `✓ name: detail`, further detail lines, `fix: …` under a row that did not pass, then its facts. */
+/**
+ * One row for stdout: `✓ name: detail`, further detail lines, `fix: …` under a row that did not
+ * pass, then its facts. The mark is coloured when stdout takes colour (lab/cli/color.ts: a
+ * terminal, never under NO_COLOR), decided when the row is printed.
+ */
 export function formatRow(row: Row): string {
   const [first = "", ...more] = row.detail.split("\n");
-  const lines = [`${MARKS[row.mark]} ${row.name}: ${first}`, ...more.map((l) => `    ${l}`)];
+  const mark = PAINT[row.mark]?.(MARKS[row.mark]) ?? MARKS[row.mark];
+  const lines = [`${mark} ${row.name}: ${first}`, ...more.map((l) => `    ${l}`)];
   if (row.fix && row.mark !== "pass") lines.push(`    fix: ${row.fix}`);
   for (const l of row.lines ?? []) lines.push(`    ${l}`);
   return lines.join("\n");

@@ -1,7 +1,7 @@
 import { CONTROLLER_STATUS_PATH, REGISTRY_STATUS_PATH, ankaStatus, type ServiceHealth } from "../tools/ankaApi.js";
 import type { LabContext } from "../context.js";
 import { etcdClusterHealth } from "../tools/inPod.js";
-import { getDeployment, getStatefulSet, listPodsIn, summarizePod, type LiveObject, type PodSummary } from "../tools/kubectl.js";
+import { getDeployment, getStatefulSet, kubectlVersions, listPodsIn, summarizePod, type LiveObject, type PodSummary } from "../tools/kubectl.js";
 import { NAMES, selectorString } from "../topology/names.js";
 import { clusterState, type ClusterState } from "../tools/minikube.js";
 import { tunnelStatus, type TunnelStatus } from "../tools/tunnel.js";
@@ -15,7 +15,7 @@ export interface ComponentStatus {
   readonly pods: PodSummary[];
 }
 
-/** A part of the status that could not be read (a check that threw): its name and the error's message. */
+/** A part of the status that could not be read (a check that threw, or a context that does not answer): its name, why, what to do. */
 export interface StatusProblem {
   readonly name: string;
   readonly detail: string;
@@ -61,10 +61,23 @@ export async function gatherStatus(ctx: LabContext): Promise<LabStatus> {
   const components: ComponentStatus[] = [];
   const endpoints: LabStatus["endpoints"] = {};
   const health: LabStatus["health"] = {};
+  // With --context: whether its API server answers at all; one row then says so, not one per read.
+  let contextAnswers = false;
   // Without a running cluster (or when its state could not be read) nothing past the tunnel can answer.
-  const clusterUp = () => !ctx.usesMinikube || cluster?.kind === "running";
+  const clusterUp = () => (ctx.usesMinikube ? cluster?.kind === "running" : contextAnswers);
   const none: StatusProblem[] = [];
   const checks: Check<StatusProblem>[] = [];
+  if (!ctx.usesMinikube)
+    checks.push({
+      title: "kube context",
+      run: async () => {
+        const versions = await kubectlVersions(ctx);
+        contextAnswers = versions.server !== undefined;
+        if (contextAnswers) return none;
+        const why = versions.stderr.trim().split("\n")[0] || `kubectl exited ${versions.exitCode}`;
+        return { name: "kube context", detail: `${ctx.kubeContext} does not answer: ${why}`, fix: `check the context: kubectl --context ${ctx.kubeContext} get namespaces` };
+      },
+    });
   if (ctx.usesMinikube)
     checks.push(
       {
