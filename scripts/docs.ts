@@ -101,6 +101,7 @@ const docsSpec: CommandSpec = {
   flags: [
     { name: "check", type: "boolean", description: "write nothing; exit 1 and print the diff if README is not what the code generates" },
     { name: "readme", type: "string", value: "FILE", description: "the README to write or check (default: README.md of this repository)" },
+    { name: "lists", type: "string", value: "FILE", description: "the --help step lists to write or check (default: lab/commands/stepLists.ts)" },
   ],
 };
 
@@ -109,23 +110,24 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
     const file = args.string("readme") ?? join(import.meta.dirname, "..", "README.md");
     const readme = readFileSync(file, "utf8");
     const wanted = withGeneratedBlocks(readme, file);
-    const listsOnDisk = existsSync(STEP_LISTS_FILE) ? readFileSync(STEP_LISTS_FILE, "utf8") : "";
+    const listsFile = args.string("lists") ?? STEP_LISTS_FILE;
+    const listsOnDisk = existsSync(listsFile) ? readFileSync(listsFile, "utf8") : "";
     const lists = stepListsModule();
     if (args.flag("check")) {
       if (wanted === readme && lists === listsOnDisk) {
-        io.out(`${file} and ${STEP_LISTS_FILE} are up to date.`);
+        io.out(`${file} and ${listsFile} are up to date.`);
         return 0;
       }
       if (wanted !== readme) io.out(createTwoFilesPatch(file, "generated", readme, wanted, "on disk", "generated"));
-      if (lists !== listsOnDisk) io.out(createTwoFilesPatch(STEP_LISTS_FILE, "generated", listsOnDisk, lists, "on disk", "generated"));
-      io.err(`anka-lab: ${wanted !== readme ? file : STEP_LISTS_FILE} differs from what the command specs, the config schema and the step lists generate; run npm run docs to update it.`);
+      if (lists !== listsOnDisk) io.out(createTwoFilesPatch(listsFile, "generated", listsOnDisk, lists, "on disk", "generated"));
+      io.err(`anka-lab: ${wanted !== readme ? file : listsFile} differs from what the command specs, the config schema and the step lists generate; run npm run docs to update it.`);
       return 1;
     }
-    if (wanted === readme && lists === listsOnDisk) io.out(`${file} and ${STEP_LISTS_FILE} already up to date.`);
+    if (wanted === readme && lists === listsOnDisk) io.out(`${file} and ${listsFile} already up to date.`);
     else {
       if (wanted !== readme) writeFileSync(file, wanted);
-      if (lists !== listsOnDisk) writeFileSync(STEP_LISTS_FILE, lists);
-      io.out(`wrote the generated blocks in ${file} and ${STEP_LISTS_FILE}`);
+      if (lists !== listsOnDisk) writeFileSync(listsFile, lists);
+      io.out(`wrote the generated blocks in ${file} and ${listsFile}`);
     }
     return 0;
   });

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { withGeneratedBlocks } from "../scripts/docs.js";
@@ -54,13 +54,16 @@ describe("npm run docs:check and npm run docs", () => {
     const stale = readme.replace("| `etcd.replicas` | `3` |", "| `etcd.replicas` | `5` |");
     expect(stale).not.toBe(readme);
     writeFileSync(file, stale);
-    const check = await docs("--check", "--readme", file);
+    // The step lists go to a scratch file too: a test never writes the repository's own files.
+    const lists = join(dirname(file), "stepLists.ts");
+    writeFileSync(lists, readFileSync(join(root, "lab", "commands", "stepLists.ts")));
+    const check = await docs("--check", "--readme", file, "--lists", lists);
     expect(check.code).toBe(1);
     expect(check.stdout).toContain("-| `etcd.replicas` | `5` |");
     expect(check.stdout).toContain("+| `etcd.replicas` | `3` |");
     expect(check.stderr.trim()).toBe(`anka-lab: ${file} differs from what the command specs, the config schema and the step lists generate; run npm run docs to update it.`);
     expect(readFileSync(file, "utf8")).toBe(stale);
-    const write = await docs("--readme", file);
+    const write = await docs("--readme", file, "--lists", lists);
     expect(write.code ?? 0).toBe(0);
     expect(readFileSync(file, "utf8")).toBe(readme);
   }, 30_000);
@@ -68,7 +71,7 @@ describe("npm run docs:check and npm run docs", () => {
   it("a README without the markers is refused in one line naming the block", async () => {
     const file = scratch();
     writeFileSync(file, readme.replace("<!-- config-keys:end -->", ""));
-    const { code, stderr } = await docs("--check", "--readme", file);
+    const { code, stderr } = await docs("--check", "--readme", file, "--lists", join(dirname(file), "stepLists.ts"));
     expect(code).toBe(2);
     expect(stderr.trim().split("\n")).toEqual([`anka-lab: ${file} has no config-keys block`, "  next: put the lines <!-- config-keys:start --> and <!-- config-keys:end --> where it belongs, then npm run docs"]);
   }, 30_000);

@@ -12,6 +12,7 @@ describe("a long command's output: to its log, and each line as it comes", () =>
     writeFileSync(file, "an earlier start\n");
     const seen: { line: string; logHasIt: boolean }[] = [];
     // The child prints a line, then waits until that line reached onLine (a marker file appears).
+    // Its later writes go to one stream: two streams reach the log through two writers, unordered.
     const marker = join(dir, "seen");
     const program = `
       const fs = require("node:fs");
@@ -19,7 +20,7 @@ describe("a long command's output: to its log, and each line as it comes", () =>
       const until = Date.now() + 10000;
       while (!fs.existsSync(${JSON.stringify(marker)}) && Date.now() < until) {}
       console.error("🏄  Done! kubectl is now configured");
-      process.stdout.write("no newline at the end");`;
+      process.stderr.write("no newline at the end");`;
     const result = await new ExecaRunner().run([process.execPath, "-e", program], {
       timeoutMs: 20_000,
       log: {
