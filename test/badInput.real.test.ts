@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, request, type IncomingMessage, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
@@ -488,6 +488,29 @@ describe.runIf(tmpfsOk)("a full registry volume", () => {
         const left = readdirSync(inside(".partial")).length;
         rmSync(inside("filler"), { force: true });
         return { code: statusOf(text), message: bodyOf(text), success: false, intact: left === 0 };
+      },
+    },
+    {
+      name: "a write cut short by the full volume on the body's last bytes stores nothing (no truncated file with a good sha256)",
+      code: 507,
+      message: /^the volume filled up after \d+ of 6291456 bytes: \d+ bytes free, 6291456 needed; free space on the registry volume or push less$/,
+      run: async () => {
+        // A true sha256, so only the short write stands between these bytes and a commit.
+        const upload = openUpload(probe.port, "/anka-lab-probe/files/short", 6 << 20, 1 << 20, { "x-anka-lab-sha256": sha(Buffer.alloc(6 << 20, 7)) });
+        const temp = await until("the first MiB on the volume", () => {
+          const name = readdirSync(inside(".partial"))[0];
+          return name && statSync(inside(".partial", name)).size >= 1 << 20 ? name : undefined;
+        });
+        // Leave room for all of the rest but 64 KiB: the last write of the body can only be partial
+        // (write(2) returns a short count on a full filesystem, then ENOSPC on the next call).
+        const { bavail, bsize } = statfsSync(inside());
+        writeFileSync(inside("filler"), Buffer.alloc(bavail * bsize - (5 << 20) + (64 << 10)));
+        upload.socket.write(Buffer.alloc(5 << 20, 7));
+        const text = await upload.answer;
+        const stored = existsSync(inside("files", "short"));
+        const left = existsSync(inside(".partial", temp));
+        rmSync(inside("filler"), { force: true });
+        return { code: statusOf(text), message: bodyOf(text), success: false, intact: !stored && !left };
       },
     },
     {

@@ -254,6 +254,24 @@ function declaredSizeOf(req) {
 /** The length of a sha256 in hex: the tail of an "at-end" body. */
 const DIGEST_TAIL = 64;
 
+/** Bytes of a body gathered before one write to the temp file. */
+const WRITE_BATCH = 2 ** 20;
+
+/**
+ * Writes every byte of `buffers`: writev(2) may write less than asked (a full volume), and
+ * FileHandle.writev reports that without retrying (https://nodejs.org/api/fs.html#filehandlewritevbuffers-position),
+ * so the rest is written again until done, or until the error (ENOSPC) that explains the short write.
+ */
+async function writeAll(file, buffers) {
+  let left = buffers.filter((b) => b.length > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = await file.writev(left);
+    let skip = bytesWritten;
+    while (left.length > 0 && skip >= left[0].length) skip -= left.shift().length;
+    if (left.length > 0 && skip > 0) left[0] = left[0].subarray(skip);
+  }
+}
+
 async function put(req, res, parts) {
   const shaHeader = String(req.headers["x-anka-lab-sha256"] ?? "").trim().toLowerCase();
   const atEnd = shaHeader === "at-end";
@@ -286,6 +304,17 @@ async function put(req, res, parts) {
     let received = 0;
     // An "at-end" body's last bytes: its sha256 in hex, kept apart from the file.
     const tail = [];
+    // Chunks come off the socket 64 KiB at a time; they are written a batch at a time, since each
+    // write is a round trip to libuv's thread pool (https://nodejs.org/api/fs.html#filehandlewritevbuffers-position).
+    const batch = [];
+    let batched = 0;
+    let written = 0;
+    const flush = async () => {
+      const buffers = batch.splice(0);
+      batched = 0;
+      await writeAll(file, buffers);
+      written += buffers.reduce((n, b) => n + b.length, 0);
+    };
     // destroyOnReturn: false keeps the socket when the loop stops early, so a refusal can still be
     // answered and the rest of the body drained (https://nodejs.org/api/stream.html#readableiteratoroptions).
     let writeFailure;
@@ -299,13 +328,17 @@ async function put(req, res, parts) {
         if (data.length < chunk.length) tail.push(chunk.subarray(data.length));
         if (data.length === 0) continue;
         hash.update(data);
+        batch.push(data);
+        batched += data.length;
+        if (batched < WRITE_BATCH) continue;
         try {
-          await file.write(data);
+          await flush();
         } catch (error) {
-          writeFailure = { error, at };
+          writeFailure = { error, at: written };
           break;
         }
       }
+      if (!writeFailure && batched > 0) await flush().catch((error) => (writeFailure = { error, at: written }));
     } catch {
       // The client went away mid-body (reset, idle timeout, a killed pod on its side): nothing stays.
       return;
