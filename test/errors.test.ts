@@ -10,7 +10,7 @@ import { WaitTimeoutError } from "../lab/wait.js";
 
 function printed(error: unknown, verbose = false): { code: number; err: string[] } {
   const err: string[] = [];
-  const io: Io = { out: () => undefined, err: (line) => err.push(line), interactive: false } as unknown as Io;
+  const io: Io = { out: () => undefined, err: (line: string) => err.push(line), interactive: false } as unknown as Io;
   return { code: reportError(error, io, verbose), err };
 }
 
