@@ -2,7 +2,7 @@ import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type SampleTemplate, type TemplateFile } from "./sample.js";
-import { BodyHasher, bodySize, writeBody } from "./body.js";
+import { bodySize, writeBody } from "./body.js";
 import { rate, type Progress } from "./progress.js";
 import { LabError } from "../errors.js";
 
@@ -214,7 +214,6 @@ async function putOnce(
   options: PushOptions,
   file: TemplateFile,
   agent: Agent | HttpsAgent,
-  hasher: BodyHasher,
   onBytes: (n: number) => void,
 ): Promise<{ sha256: string; pod: string; answerSeconds: number }> {
   const stallMs = options.stallMs ?? 120_000;
@@ -269,7 +268,6 @@ async function putOnce(
     options.template,
     file,
     req,
-    hasher,
     (n) => {
       sentBytes += n;
       watch.moved();
@@ -379,8 +377,6 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
 export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   const { template } = options;
   const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new Agent({ keepAlive: true, maxSockets: 1 });
-  // One hashing thread for the whole push (lab/transfer/body.ts).
-  const hasher = new BodyHasher();
   const start = Date.now();
   let doneBytes = 0;
   const results: FileResult[] = [];
@@ -404,7 +400,7 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
           });
         };
         try {
-          const { sha256, pod, answerSeconds } = await putOnce(url, options, file, agent, hasher, onBytes);
+          const { sha256, pod, answerSeconds } = await putOnce(url, options, file, agent, onBytes);
           const result = { path: file.path, size: file.size, sha256, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds };
           results.push(result);
           options.onStored?.(result);
@@ -427,7 +423,6 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
     }
   } finally {
     agent.destroy();
-    hasher.close();
   }
   const seconds = (Date.now() - start) / 1000;
   return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000), checksumSeconds: 0 };
