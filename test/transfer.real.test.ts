@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { request } from "node:http";
+import { createServer, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PushError, fileUrl, pushTemplate } from "../lab/transfer/client.js";
@@ -10,6 +12,7 @@ import { hasBinary, skipReason } from "./support/binaries.js";
 import { startNginx, type Nginx } from "./support/nginx.js";
 import { startProbe, type RunningProbe } from "./support/localProbe.js";
 import { resetProxy } from "./support/resetProxy.js";
+import { corruptProxy } from "./support/corruptProxy.js";
 
 /**
  * The lab's push path for real: the probe from the rendered ConfigMap, run by local node, behind
@@ -31,6 +34,11 @@ function storedFiles(root: string): string[] {
 
 function partials(root: string): string[] {
   return existsSync(join(root, ".partial")) ? readdirSync(join(root, ".partial")) : [];
+}
+
+/** Bytes the probe holds in temp files of bodies in flight. */
+function partialBytes(root: string): number {
+  return partials(root).reduce((n, name) => n + (statSync(join(root, ".partial", name), { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
 async function sha256Of(url: string): Promise<{ sha: string; bytes: number; header: string | null }> {
@@ -129,6 +137,90 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
       expect(retried).toEqual([expect.stringMatching(/^anka-lab-sample-1-\d+\.yaml|^nvram|^images\/layer-0\.ank: connection reset mid-transfer/)]);
       expect(result.files.reduce((n, f) => n + f.attempts, 0)).toBe(template.files.length + 1);
       expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toHaveLength(template.files.length);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("hashes as it sends: the probe holds bytes of a layer before the client's sha256 of that layer is complete", async () => {
+    const template = sampleTemplate(64 * 2 ** 20, 17);
+    const layer = template.files.find((f) => f.path.endsWith(".ank"))!;
+    const atDigest = new Map<string, { partial: number; stored: boolean }>();
+    const result = await pushTemplate({
+      to: annotated.url,
+      template,
+      onDigest: (file) => atDigest.set(file.path, { partial: partialBytes(probe.root), stored: existsSync(join(probe.root, "files", template.name, file.path)) }),
+    });
+    // The order of events, no clock: when the client's hash of the 50 MiB layer is done, the probe
+    // already writes that layer (more of it than every buffer between them holds), and has not stored it.
+    expect(atDigest.get(layer.path)!.partial).toBeGreaterThan(0);
+    expect(atDigest.get(layer.path)!.stored).toBe(false);
+    expect(result.files.find((f) => f.path === layer.path)!.sha256).toBe((await sha256Of(fileUrl(annotated.url, template, layer))).sha);
+  });
+
+  it("a byte corrupted in flight: 422, the layer is not stored and nothing partial stays", async () => {
+    // 8 MiB into the connection is inside layer-0 (the yaml and nvram come first, 256 KiB).
+    const proxy = await corruptProxy(probe.port, 8 * 2 ** 20);
+    try {
+      const template = sampleTemplate(16 * 2 ** 20, 18);
+      const error = await pushTemplate({ to: proxy.url, template, attempts: 1 }).catch((e) => e);
+      expect(proxy.flipped()).toBe(true);
+      expect(error).toBeInstanceOf(PushError);
+      expect(error.status).toBe(422);
+      expect(error.message).toMatch(/^images\/layer-0\.ank: 422 from the probe: the bytes that arrived do not match the declared size and sha256, so nothing was stored \(got \d+ bytes with sha256 [0-9a-f]{64}; declared \d+ bytes with sha256 [0-9a-f]{64}; nothing stored\)$/);
+      expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toEqual([`${template.name}/${template.files[0]!.path}`, `${template.name}/nvram`].sort());
+      expect(partials(probe.root)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("takes the sha256 at the end of the body: stores the file without it, and nothing when the two disagree", async () => {
+    const file = Buffer.from("the bytes of a small file");
+    const sha = createHash("sha256").update(file).digest("hex");
+    const put = (name: string, body: Buffer) =>
+      raw(probe.url, "PUT", `/anka-lab-probe/files/at-end/${name}`, { "x-anka-lab-sha256": "at-end", "content-length": body.length }, body);
+    expect((await put("good", Buffer.concat([file, Buffer.from(sha)]))).status).toBe(201);
+    expect(await sha256Of(`${probe.url}/anka-lab-probe/files/at-end/good`)).toEqual({ sha, bytes: file.length, header: sha });
+    const otherSha = `${sha[0] === "0" ? "1" : "0"}${sha.slice(1)}`;
+    const wrong = await put("wrong-sha", Buffer.concat([file, Buffer.from(otherSha)]));
+    expect([wrong.status, JSON.parse(wrong.body).message]).toEqual([422, `got ${file.length} bytes with sha256 ${sha}; declared ${file.length} bytes with sha256 ${otherSha}; nothing stored`]);
+    const notHex = await put("not-hex", Buffer.concat([file, Buffer.alloc(64, "z")]));
+    expect([notHex.status, JSON.parse(notHex.body).message]).toEqual([422, `got ${file.length} bytes with sha256 ${sha}; declared ${file.length} bytes with a body whose last 64 bytes are not a sha256 in hex; nothing stored`]);
+    const short = await put("short", Buffer.from("abc"));
+    expect([short.status, JSON.parse(short.body).message]).toEqual([400, "a body with its sha256 at the end has at least those 64 bytes; this one declares 3"]);
+    expect(storedFiles(probe.root).filter((f) => f.startsWith("at-end/"))).toEqual(["at-end/good"]);
+    expect(partials(probe.root)).toEqual([]);
+  });
+
+  it("the stall watch sleeps through a requested hold, and still cuts a path where no byte moves", async () => {
+    // A hold three times the stall time after each body: the silence was asked for, so no stall.
+    const template = sampleTemplate(2 ** 20, 19);
+    const held = await pushTemplate({ to: probe.url, template, holdMs: 1200, stallMs: 400, attempts: 1 });
+    expect(held.bytes).toBe(template.totalSize);
+    // A peer that accepts and never reads: the socket's buffers fill and no chunk moves.
+    const sockets: Socket[] = [];
+    const deaf = createServer((socket) => void sockets.push(socket.pause()));
+    await new Promise<void>((resolve) => deaf.listen(0, "127.0.0.1", resolve));
+    try {
+      const error = await pushTemplate({ to: `http://127.0.0.1:${(deaf.address() as AddressInfo).port}`, template: sampleTemplate(64 * 2 ** 20, 19), stallMs: 1000, attempts: 1 }).catch((e) => e);
+      expect(error).toBeInstanceOf(PushError);
+      expect(error.message).toMatch(/: no progress for 1 s: the path stalled/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => deaf.close(resolve));
+    }
+  });
+
+  it("Ctrl-C during the backoff between attempts ends the push at once", async () => {
+    const proxy = await resetProxy(probe.port, 2 ** 20, 1);
+    try {
+      const controller = new AbortController();
+      // A backoff of ten minutes: only the signal can end it within the test's time.
+      const error = await pushTemplate({ to: proxy.url, template: sampleTemplate(8 * 2 ** 20, 20), attempts: 3, backoffMs: 600_000, signal: controller.signal, onRetry: () => controller.abort() }).catch((e) => e);
+      expect(proxy.resets()).toBe(1);
+      expect(error).toBeInstanceOf(PushError);
+      expect(error.message).toMatch(/^images\/layer-0\.ank: interrupted$/);
     } finally {
       await proxy.close();
     }

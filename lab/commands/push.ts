@@ -81,10 +81,10 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           task: async (_, task) => {
             let last = 0;
             let lastFile = "";
-            // A line at each new phase (checksum or send of the next file), else at most one per `every`.
+            // A line at each new file, else at most one per `every`.
             const show = (line: string) => {
               const now = Date.now();
-              const file = /^(checksum of )?\S+/.exec(line)?.[0] ?? "";
+              const file = /^\S+/.exec(line)?.[0] ?? "";
               if (now - last >= every || file !== lastFile) {
                 last = now;
                 lastFile = file;
@@ -98,7 +98,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
               task.output = "";
               throw error;
             }
-            // The whole wait, checksums and the health check included: what the user sat through.
+            // Wall time, the health check included: what the user sat through.
             task.title = `pushed ${formatBytes(result.bytes)} in ${formatDuration(result.seconds)}: ${formatRate(result.bytesPerSecond)}`;
             task.output = "";
           },

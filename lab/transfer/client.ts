@@ -1,7 +1,8 @@
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { fileSha256, writeFileTo, type SampleTemplate, type TemplateFile } from "./sample.js";
-import { notYet, ready, waitFor } from "../wait.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type SampleTemplate, type TemplateFile } from "./sample.js";
+import { bodySize, writeBody } from "./body.js";
 import { rate, type Progress } from "./progress.js";
 import { LabError } from "../errors.js";
 
@@ -14,9 +15,15 @@ export interface PushOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
   readonly onRetry?: (file: string, attempt: number, error: PushError) => void;
+  /** A file's first attempt begins. */
+  readonly onFile?: (file: TemplateFile) => void;
+  /** The probe stored a file with the sha256 this client computed. */
+  readonly onStored?: (result: FileResult) => void;
+  /** The client's sha256 of a file is complete: after its last byte was handed to the socket. */
+  readonly onDigest?: (file: TemplateFile, sha256: string) => void;
   /** Attempts per file; only failures that are safe to retry are retried. */
   readonly attempts?: number;
-  /** Abort a file when no byte moved for this long. */
+  /** Abort a file when no byte moved for this long (a requested hold does not count). */
   readonly stallMs?: number;
   /** Base of the exponential backoff between attempts. */
   readonly backoffMs?: number;
@@ -24,8 +31,6 @@ export interface PushOptions {
   readonly holdMs?: number;
   /** Host header to send, e.g. the registry's hostname when connecting to 127.0.0.1 (Ingress rules match on it). */
   readonly host?: string;
-  /** Checksums already known (path -> sha256); the rest are computed by generating the files. */
-  readonly digests?: ReadonlyMap<string, string>;
   /** The lab's probe token, sent as "Authorization: Bearer <token>" (RFC 6750 section 2.1). */
   readonly token?: string;
   /** For https:// URLs: PEM text of the CA that signed the server's certificate. */
@@ -53,6 +58,7 @@ export interface PushResult {
   readonly bytes: number;
   readonly seconds: number;
   readonly bytesPerSecond: number;
+  /** Seconds spent hashing before the first byte was sent: 0, each file is hashed as it is sent. */
   readonly checksumSeconds: number;
 }
 
@@ -108,6 +114,9 @@ export function explainStatus(status: number, server: string | undefined, body: 
       status,
     );
   }
+  // A probe from before "x-anka-lab-sha256: at-end" (the sha256 after the body) refuses it so.
+  if (status === 400 && detail === "x-anka-lab-sha256 must be the body's sha256 in hex")
+    return new PushError("400 from the probe: it is older than this client and wants each sha256 before the body; update the lab's probe with npm run lab:up", false, 400);
   switch (status) {
     case 413:
       return fromNginx
@@ -152,7 +161,7 @@ export function explainSocketError(error: NodeJS.ErrnoException, url: string, st
       return new PushError(`cannot resolve ${new URL(url).hostname}: add the lab's /etc/hosts entries (npm run lab:up -- --hosts) or use 127.0.0.1`, false);
     case "ETIMEDOUT":
     case "ESTALL":
-      return new PushError(`no progress for ${Math.round(stallMs / 1000)} s: the path stalled (request buffering in a proxy, or a dead peer)`, true);
+      return new PushError(`no progress for ${stallMs < 10_000 ? stallMs / 1000 : Math.round(stallMs / 1000)} s: the path stalled (request buffering in a proxy, or a dead peer)`, true);
     // Certificate checks of tls.connect (https://nodejs.org/api/tls.html#x509-certificate-error-codes).
     case "DEPTH_ZERO_SELF_SIGNED_CERT":
     case "SELF_SIGNED_CERT_IN_CHAIN":
@@ -173,21 +182,40 @@ export function explainSocketError(error: NodeJS.ErrnoException, url: string, st
   }
 }
 
-interface Counted {
-  bytes: number;
-  lastMove: number;
+/**
+ * The stall watch: one timer, pushed back by each chunk that moves (Timeout.refresh(),
+ * https://nodejs.org/api/timers.html#timeoutrefresh), that fires when none moved for `ms`. A
+ * silence the client asked for (the probe's hold after the body) is no stall: pause() stops the
+ * watch for that long, then it resumes.
+ */
+class StallWatch {
+  private timer: NodeJS.Timeout;
+  constructor(
+    private readonly ms: number,
+    private readonly onStall: () => void,
+  ) {
+    this.timer = setTimeout(onStall, ms);
+  }
+  moved(): void {
+    this.timer.refresh();
+  }
+  pause(holdMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => (this.timer = setTimeout(this.onStall, this.ms)), holdMs);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
-/** One PUT of one file; resolves with the response, or rejects with a PushError. */
+/** One PUT of one file, hashed as it is sent; resolves with the probe's answer, or rejects with a PushError. */
 async function putOnce(
   url: string,
   options: PushOptions,
   file: TemplateFile,
-  sha256: string,
-  counted: Counted,
   agent: Agent | HttpsAgent,
-  report: () => void,
-): Promise<{ pod: string; answerSeconds: number }> {
+  onBytes: (n: number) => void,
+): Promise<{ sha256: string; pod: string; answerSeconds: number }> {
   const stallMs = options.stallMs ?? 120_000;
   // A Ctrl-C that came before this call: an 'abort' listener added now would never fire.
   if (options.signal?.aborted) throw new PushError("interrupted", false);
@@ -201,8 +229,9 @@ async function putOnce(
     signal: abort.signal,
     headers: {
       "content-type": "application/octet-stream",
-      "content-length": file.size,
-      "x-anka-lab-sha256": sha256,
+      // The file, then its sha256 in hex: the probe's "at-end" form (lab/transfer/probeServer.mjs).
+      "content-length": bodySize(file),
+      "x-anka-lab-sha256": "at-end",
       // Node's agent takes the TLS server name (SNI) from the Host header when one is set
       // (https://nodejs.org/api/https.html#httpsrequestoptions-callback), so an Ingress picks its certificate by it.
       ...(options.host ? { host: options.host } : {}),
@@ -214,38 +243,41 @@ async function putOnce(
     ...(tls ? { ca: options.ca, rejectUnauthorized: !options.insecure } : {}),
   };
   const req: ClientRequest = tls ? httpsRequest(url, requestOptions) : httpRequest(url, requestOptions);
+  const watch = new StallWatch(stallMs, () => abort.abort(Object.assign(new Error("stalled"), { code: "ESTALL" })));
+  let sentBytes = 0;
   let sentAt = 0;
   let answeredAt = 0;
   // 'finish': the whole body was handed to the operating system (https://nodejs.org/api/http.html#event-finish).
   // An answer before it cannot vouch for bytes the server never saw.
   let finished = false;
   let bodyDoneBeforeAnswer = false;
-  req.once("finish", () => (finished = true));
+  req.once("finish", () => {
+    finished = true;
+    if (options.holdMs) watch.pause(options.holdMs);
+  });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.once("response", (res) => {
       answeredAt = Date.now();
       bodyDoneBeforeAnswer = finished;
+      watch.stop();
       resolve(res);
     });
     req.once("error", reject);
   });
-  // The stall watch is a wait on a condition (bytes moving), with the stall time as its deadline.
-  const stalled = waitFor(
-    "bytes to move",
-    async () => (Date.now() - counted.lastMove > stallMs ? ready(true) : notYet("moving")),
-    { timeoutMs: Number.MAX_SAFE_INTEGER, intervalMs: Math.min(1000, stallMs), signal: abort.signal },
+  const sent = writeBody(
+    options.template,
+    file,
+    req,
+    (n) => {
+      sentBytes += n;
+      watch.moved();
+      onBytes(n);
+    },
+    (sha256) => options.onDigest?.(file, sha256),
   ).then(
-    () => abort.abort(Object.assign(new Error("stalled"), { code: "ESTALL" })),
-    () => undefined,
-  );
-  const sent = writeFileTo(options.template, file, req, (n) => {
-    counted.bytes += n;
-    counted.lastMove = Date.now();
-    report();
-  }).then(
-    () => {
+    (sha256) => {
       sentAt = Date.now();
-      return undefined;
+      return sha256;
     },
     (error: NodeJS.ErrnoException) => error,
   );
@@ -266,7 +298,7 @@ async function putOnce(
       req.destroy();
       res.destroy();
       throw new PushError(
-        `the server answered 201 after ${counted.bytes} of ${file.size} bytes, before the body was sent: a store only counts once every byte arrived; something at --to answers for the probe without reading (a misconfigured proxy?)`,
+        `the server answered 201 after ${sentBytes} of ${file.size} bytes, before the body was sent: a store only counts once every byte arrived; something at --to answers for the probe without reading (a misconfigured proxy?)`,
         false,
         201,
       );
@@ -282,15 +314,17 @@ async function putOnce(
       req.destroy();
       throw explainStatus(res.statusCode ?? 0, String(res.headers.server ?? ""), body, res.headers.location, url);
     }
-    const failure = await sent;
-    if (failure) throw socketError(failure);
+    const sha256 = await sent;
+    if (sha256 instanceof Error) throw socketError(sha256);
     const stored = String(res.headers["x-anka-lab-sha256"] ?? "");
     if (stored !== sha256) throw new PushError(`the probe stored sha256 ${stored || "(none)"}, expected ${sha256}`, true);
-    return { pod: String(res.headers["x-anka-lab-pod"] ?? "?"), answerSeconds: sentAt ? Math.max(0, answeredAt - sentAt) / 1000 : 0 };
+    return { sha256, pod: String(res.headers["x-anka-lab-pod"] ?? "?"), answerSeconds: sentAt ? Math.max(0, answeredAt - sentAt) / 1000 : 0 };
   } finally {
+    watch.stop();
     options.signal?.removeEventListener("abort", onOuterAbort);
     abort.abort();
-    await stalled;
+    // The body's writer settles once the request is gone; nothing of it outlives this call.
+    await sent;
   }
 }
 
@@ -334,39 +368,14 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
   });
 }
 
-/** Waits out a backoff delay, or stops early on Ctrl-C. */
-async function backoff(ms: number, signal?: AbortSignal): Promise<void> {
-  const until = Date.now() + ms;
-  await waitFor("the retry backoff", async () => (Date.now() >= until ? ready(true) : notYet("backing off")), {
-    timeoutMs: ms + 1000,
-    intervalMs: Math.min(ms, 250),
-    signal,
-  });
-}
-
 /**
- * Pushes the sample template file by file with bounded memory (a stream of 1 MiB chunks with
- * backpressure), checking the probe's sha256, retrying only what is safe to retry: a PUT of a
- * whole file is idempotent and the probe commits nothing partial, so transient failures are retried.
+ * Pushes the sample template file by file with bounded memory, each file hashed as it is sent
+ * (lab/transfer/body.ts), so the first byte leaves at once whatever the size; the probe commits a
+ * file only when its bytes match the sha256 that ends the body. Only what is safe to retry is
+ * retried: a PUT of a whole file is idempotent and the probe commits nothing partial.
  */
 export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   const { template } = options;
-  const digests = new Map(options.digests ?? []);
-  const digestStart = Date.now();
-  for (const file of template.files) {
-    // Ctrl-C during the checksums stops here instead of pushing everything first.
-    if (options.signal?.aborted) throw new PushError(`${file.path}: interrupted`, false);
-    if (!digests.has(file.path))
-      digests.set(
-        file.path,
-        await fileSha256(template, file, options.signal).catch((error: unknown) => {
-          throw options.signal?.aborted ? new PushError(`${file.path}: interrupted`, false) : error;
-        }),
-      );
-  }
-  if (options.signal?.aborted) throw new PushError("interrupted", false);
-  const checksumSeconds = (Date.now() - digestStart) / 1000;
-
   const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new Agent({ keepAlive: true, maxSockets: 1 });
   const start = Date.now();
   let doneBytes = 0;
@@ -376,20 +385,25 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
       const url = fileUrl(options.to, template, file);
       const attempts = options.attempts ?? 3;
       const fileStart = Date.now();
+      options.onFile?.(file);
       for (let attempt = 1; ; attempt++) {
-        const counted: Counted = { bytes: 0, lastMove: Date.now() };
-        const report = () =>
+        let fileBytes = 0;
+        const onBytes = (n: number) => {
+          fileBytes += n;
           options.onProgress?.({
             file: file.path,
-            fileBytes: counted.bytes,
+            fileBytes,
             fileSize: file.size,
-            totalBytes: doneBytes + counted.bytes,
+            totalBytes: doneBytes + fileBytes,
             totalSize: template.totalSize,
             elapsedMs: Date.now() - start,
           });
+        };
         try {
-          const { pod, answerSeconds } = await putOnce(url, options, file, digests.get(file.path)!, counted, agent, report);
-          results.push({ path: file.path, size: file.size, sha256: digests.get(file.path)!, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds });
+          const { sha256, pod, answerSeconds } = await putOnce(url, options, file, agent, onBytes);
+          const result = { path: file.path, size: file.size, sha256, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds };
+          results.push(result);
+          options.onStored?.(result);
           doneBytes += file.size;
           break;
         } catch (error) {
@@ -399,7 +413,11 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
             throw pushError;
           }
           options.onRetry?.(file.path, attempt, pushError);
-          await backoff((options.backoffMs ?? 1000) * 2 ** (attempt - 1), options.signal);
+          // Exponential backoff; a Ctrl-C ends the wait at once (node:timers/promises rejects with
+          // an AbortError: https://nodejs.org/api/timers.html#timerspromisessettimeoutdelay-value-options).
+          await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: options.signal }).catch(() => {
+            throw new PushError(`${file.path}: interrupted`, false);
+          });
         }
       }
     }
@@ -407,5 +425,5 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
     agent.destroy();
   }
   const seconds = (Date.now() - start) / 1000;
-  return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000), checksumSeconds };
+  return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000), checksumSeconds: 0 };
 }

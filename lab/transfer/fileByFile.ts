@@ -1,13 +1,11 @@
 /**
- * The CLI's way of pushing a sample template, on top of the push client (client.ts, which it does
- * not change): the probe's health first, then file by file, each hashed just before it is sent, with
- * a stop that cuts into the hashing and an undo that deletes what was stored. Used by lab:push and
- * lab:smoke.
+ * The CLI's way of pushing a sample template, on top of the push client (client.ts): the probe's
+ * health first, then the files in order, each hashed as it is sent, with progress lines, the wall
+ * time, and an undo that deletes what a stopped run stored. Used by lab:push and lab:smoke.
  */
-import { createHash } from "node:crypto";
 import { httpRequest, type ProbeAccess } from "./http.js";
 import { notYet, ready, waitFor } from "../wait.js";
-import { FileGenerator, chunkBuffer, type SampleTemplate, type TemplateFile } from "./sample.js";
+import { type SampleTemplate, type TemplateFile } from "./sample.js";
 import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "./client.js";
 import { formatProgress } from "./progress.js";
 
@@ -43,73 +41,34 @@ export async function checkProbe(to: string, host?: string, access: ProbeAccess 
     throw new PushError(`${url} answered HTTP ${status}, not the transfer probe's health; give the registry's probe port or Ingress as --to (e.g. http://127.0.0.1:8087), without ${PROBE_PREFIX}`, false, status);
 }
 
-/** The sha256 of one sample file, generated again; stops at the next chunk once `signal` aborts. */
-export async function fileDigest(template: SampleTemplate, file: TemplateFile, signal: AbortSignal, onBytes: (n: number) => void): Promise<string> {
-  const hash = createHash("sha256");
-  const generator = new FileGenerator(template, file);
-  const scratch = chunkBuffer();
-  for (let i = 1; ; i++) {
-    signal.throwIfAborted();
-    const chunk = generator.next(scratch);
-    if (chunk.length === 0) break;
-    hash.update(chunk);
-    onBytes(chunk.length);
-    // Let timers, progress and signals run every 16 MiB.
-    if (i % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
-  }
-  return hash.digest("hex");
-}
-
-/** One file of the template as a template of its own: same name, seed and bytes, so the same URL. */
-function onlyFile(template: SampleTemplate, file: TemplateFile): SampleTemplate {
-  return { ...template, files: [file] };
-}
-
 /**
- * Pushes file by file, each hashed just before it is sent, so the first byte leaves at once (the
- * config yaml is tiny) instead of after hashing the whole template; the probe still commits only
- * bytes whose sha256 matches the one declared. `committed` collects what the probe stored, so a
- * stop can remove exactly that.
+ * Pushes the template file by file; `committed` collects what the probe stored, as it is stored, so
+ * a stop can remove exactly that. The result's time is wall time from `startedAt`.
  */
 export async function pushFileByFile(options: FileByFileOptions): Promise<PushResult> {
   const { to, host, template, signal, token, ca, insecure } = options;
   const committed = options.committed ?? [];
   const startedAt = options.startedAt ?? Date.now();
   const show = options.show ?? (() => undefined);
-  let done = 0;
-  let checksumMs = 0;
-  for (const file of template.files) {
-    const hashStart = Date.now();
-    let hashed = 0;
-    let lastShown = 0;
-    const sha256 = await fileDigest(template, file, signal, (n) => {
-      hashed += n;
-      if (Date.now() - lastShown > 250) {
-        lastShown = Date.now();
-        show(`checksum of ${file.path} ${Math.floor((hashed / file.size) * 100)}%`);
-      }
-    });
-    checksumMs += Date.now() - hashStart;
-    options.onFile?.(file);
-    const result = await pushTemplate({
-      to,
-      host,
-      token,
-      ca,
-      insecure,
-      template: onlyFile(template, file),
-      signal,
-      digests: new Map([[file.path, sha256]]),
-      onProgress: (p) =>
-        show(formatProgress({ ...p, totalBytes: done + p.totalBytes, totalSize: template.totalSize, elapsedMs: Date.now() - startedAt - checksumMs })),
-      onRetry: (path, attempt, error) => show(`retrying ${path} (attempt ${attempt + 1}): ${error.message}`),
-    });
-    committed.push(...result.files);
-    options.onFile?.(undefined);
-    done += file.size;
-  }
+  const result = await pushTemplate({
+    to,
+    host,
+    token,
+    ca,
+    insecure,
+    template,
+    signal,
+    onFile: (file) => options.onFile?.(file),
+    onStored: (stored) => {
+      committed.push(stored);
+      options.onFile?.(undefined);
+    },
+    // The rate and ETA count from the start of the run, as the final time does.
+    onProgress: (p) => show(formatProgress({ ...p, elapsedMs: Date.now() - startedAt })),
+    onRetry: (path, attempt, error) => show(`retrying ${path} (attempt ${attempt + 1}): ${error.message}`),
+  });
   const seconds = (Date.now() - startedAt) / 1000;
-  return { files: committed, bytes: done, seconds, bytesPerSecond: seconds > 0 ? done / seconds : 0, checksumSeconds: checksumMs / 1000 };
+  return { ...result, files: committed, seconds, bytesPerSecond: seconds > 0 ? result.bytes / seconds : 0 };
 }
 
 /**

@@ -8,6 +8,13 @@
 //                                  hashing as it writes; commits by one atomic rename only when
 //                                  size and sha256 match. 201 on commit, 422 on mismatch, 413 over
 //                                  the cap, 507 when the volume has no room.
+//                                  With "x-anka-lab-sha256: at-end" the body is the file followed
+//                                  by its sha256 in hex (64 bytes), so a client can hash while it
+//                                  sends: the file is the body less those 64 bytes, and the same
+//                                  check decides the commit. (Not an HTTP trailer: nginx drops
+//                                  request trailers when it proxies, checked with nginx 1.22, and
+//                                  proxy_pass_trailers covers response trailers only:
+//                                  https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass_trailers.)
 //   GET    <prefix>/files/<path>   the stored file, with its sha256 in x-anka-lab-sha256
 //   DELETE <prefix>/files/<path>   removes a stored file
 //   GET    <prefix>/healthz        {"status":"OK"}
@@ -244,10 +251,36 @@ function declaredSizeOf(req) {
   return size;
 }
 
+/** The length of a sha256 in hex: the tail of an "at-end" body. */
+const DIGEST_TAIL = 64;
+
+/** Bytes of a body gathered before one write to the temp file. */
+const WRITE_BATCH = 2 ** 20;
+
+/**
+ * Writes every byte of `buffers`: writev(2) may write less than asked (a full volume), and
+ * FileHandle.writev reports that without retrying (https://nodejs.org/api/fs.html#filehandlewritevbuffers-position),
+ * so the rest is written again until done, or until the error (ENOSPC) that explains the short write.
+ */
+async function writeAll(file, buffers) {
+  let left = buffers.filter((b) => b.length > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = await file.writev(left);
+    let skip = bytesWritten;
+    while (left.length > 0 && skip >= left[0].length) skip -= left.shift().length;
+    if (left.length > 0 && skip > 0) left[0] = left[0].subarray(skip);
+  }
+}
+
 async function put(req, res, parts) {
-  const declaredSha = String(req.headers["x-anka-lab-sha256"] ?? "").trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(declaredSha)) throw new Refusal(400, "x-anka-lab-sha256 must be the body's sha256 in hex");
-  const declaredSize = declaredSizeOf(req);
+  const shaHeader = String(req.headers["x-anka-lab-sha256"] ?? "").trim().toLowerCase();
+  const atEnd = shaHeader === "at-end";
+  if (!atEnd && !/^[0-9a-f]{64}$/.test(shaHeader))
+    throw new Refusal(400, `x-anka-lab-sha256 must be the body's sha256 in hex, or "at-end" with the sha256 in hex as the body's last ${DIGEST_TAIL} bytes`);
+  const bodySize = declaredSizeOf(req);
+  if (atEnd && bodySize < DIGEST_TAIL) throw new Refusal(400, `a body with its sha256 at the end has at least those ${DIGEST_TAIL} bytes; this one declares ${bodySize}`);
+  // The file's size: the whole body, or the body less its sha256 tail.
+  const declaredSize = atEnd ? bodySize - DIGEST_TAIL : bodySize;
   if (declaredSize > MAX_BYTES) throw new Refusal(413, `body of ${declaredSize} bytes is over this probe's cap of ${MAX_BYTES}`);
   // Refuse what cannot be committed before reading a byte: a link or a file on the way.
   const target = await walk(parts);
@@ -269,21 +302,43 @@ async function put(req, res, parts) {
     file = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
     const hash = createHash("sha256");
     let received = 0;
+    // An "at-end" body's last bytes: its sha256 in hex, kept apart from the file.
+    const tail = [];
+    // Chunks come off the socket 64 KiB at a time; they are written a batch at a time, since each
+    // write is a round trip to libuv's thread pool (https://nodejs.org/api/fs.html#filehandlewritevbuffers-position).
+    const batch = [];
+    let batched = 0;
+    let written = 0;
+    const flush = async () => {
+      const buffers = batch.splice(0);
+      batched = 0;
+      await writeAll(file, buffers);
+      written += buffers.reduce((n, b) => n + b.length, 0);
+    };
     // destroyOnReturn: false keeps the socket when the loop stops early, so a refusal can still be
     // answered and the rest of the body drained (https://nodejs.org/api/stream.html#readableiteratoroptions).
     let writeFailure;
     try {
       for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+        const at = received;
         received += chunk.length;
-        if (received > declaredSize) return refuseBody(req, res, 413, { message: `body is larger than the declared ${declaredSize} bytes; nothing stored` });
-        hash.update(chunk);
+        if (received > bodySize) return refuseBody(req, res, 413, { message: `body is larger than the declared ${bodySize} bytes; nothing stored` });
+        // The part of this chunk that belongs to the file; the rest is the sha256 tail.
+        const data = received <= declaredSize ? chunk : chunk.subarray(0, Math.max(0, declaredSize - at));
+        if (data.length < chunk.length) tail.push(chunk.subarray(data.length));
+        if (data.length === 0) continue;
+        hash.update(data);
+        batch.push(data);
+        batched += data.length;
+        if (batched < WRITE_BATCH) continue;
         try {
-          await file.write(chunk);
+          await flush();
         } catch (error) {
-          writeFailure = { error, at: received - chunk.length };
+          writeFailure = { error, at: written };
           break;
         }
       }
+      if (!writeFailure && batched > 0) await flush().catch((error) => (writeFailure = { error, at: written }));
     } catch {
       // The client went away mid-body (reset, idle timeout, a killed pod on its side): nothing stays.
       return;
@@ -306,8 +361,11 @@ async function put(req, res, parts) {
     // The body is in: what follows (fsync, the hold) moves no byte on the socket and must not time out.
     req.socket.setTimeout(0);
     const sha = hash.digest("hex");
-    if (received !== declaredSize || sha !== declaredSha)
-      throw new Refusal(422, `got ${received} bytes with sha256 ${sha}; declared ${declaredSize} bytes with sha256 ${declaredSha}; nothing stored`);
+    const declaredSha = atEnd ? Buffer.concat(tail).toString("latin1").toLowerCase() : shaHeader;
+    if (received !== bodySize || sha !== declaredSha) {
+      const declared = /^[0-9a-f]{64}$/.test(declaredSha) ? `sha256 ${declaredSha}` : `a body whose last ${DIGEST_TAIL} bytes are not a sha256 in hex`;
+      throw new Refusal(422, `got ${Math.min(received, declaredSize)} bytes with sha256 ${sha}; declared ${declaredSize} bytes with ${declared}; nothing stored`);
+    }
     // x-anka-lab-hold-ms: a silent phase after the body, like a registry finishing a large layer
     // before it answers (lab:repro idle-timeout); capped at 15 minutes. The idle timeout is off
     // meanwhile, and the temp file is touched so no replica's sweep takes it for stale.
@@ -328,7 +386,7 @@ async function put(req, res, parts) {
     file = undefined;
     await commit(temp, stats, sha, parts);
     committed = true;
-    send(res, 201, { status: "OK", body: { size: received, sha256: sha } }, { "x-anka-lab-sha256": sha });
+    send(res, 201, { status: "OK", body: { size: declaredSize, sha256: sha } }, { "x-anka-lab-sha256": sha });
   } finally {
     reserved -= declaredSize;
     await file?.close().catch(() => undefined);

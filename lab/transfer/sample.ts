@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Readable, type Writable } from "node:stream";
+import { Readable } from "node:stream";
 
 /**
  * A sample VM template in the shape of an Anka template: a config yaml, an nvram file, several
@@ -145,42 +145,4 @@ export async function fileSha256(template: SampleTemplate, file: TemplateFile, s
     }
   }
   return hash.digest("hex");
-}
-
-/**
- * Writes one file into a stream with bounded memory and no per-chunk garbage: two reused buffers,
- * one being sent while the other is filled. A 1 MiB write always exceeds a socket's high-water
- * mark, so write() returns false and 'drain' means that chunk has left userland; only then is its
- * buffer filled again. Smaller chunks are copied, since they may be queued without that signal.
- */
-export async function writeFileTo(
-  template: SampleTemplate,
-  file: TemplateFile,
-  sink: Writable,
-  onBytes: (n: number) => void,
-): Promise<void> {
-  const generator = new FileGenerator(template, file);
-  const buffers = [chunkBuffer(), chunkBuffer()];
-  for (let i = 0; ; i++) {
-    const chunk = generator.next(buffers[i % 2]!);
-    if (chunk.length === 0) break;
-    const flowing = sink.write(chunk.length === CHUNK ? chunk : Buffer.from(chunk));
-    onBytes(chunk.length);
-    if (!flowing) await drained(sink);
-  }
-  await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
-
-function drained(sink: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      sink.off("drain", onDrain);
-      sink.off("error", onError);
-      sink.off("close", onClose);
-    };
-    const onDrain = () => (cleanup(), resolve());
-    const onError = (error: Error) => (cleanup(), reject(error));
-    const onClose = () => (cleanup(), reject(Object.assign(new Error("the connection closed while sending"), { code: "ECONNRESET" })));
-    sink.once("drain", onDrain).once("error", onError).once("close", onClose);
-  });
 }

@@ -38,7 +38,11 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 events { worker_connections 256; }
 http {
-  access_log ${dir}/access.log;
+  # When each request began and ended, for the transfer benchmark's time to first byte: $msec is
+  # the time of the log write, $request_time the time since the request's first bytes were read
+  # (https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format).
+  log_format timing '$msec $request_time $status $request_method $request_uri';
+  access_log ${dir}/access.log timing;
   client_body_temp_path ${dir}/client-body;
   proxy_temp_path ${dir}/proxy-temp;
   fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
@@ -85,10 +89,21 @@ http {
 `;
 }
 
+/** One line of the access log: a request's start and end (epoch ms), status, method and URI. */
+export interface Logged {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly status: number;
+  readonly method: string;
+  readonly uri: string;
+}
+
 export interface Nginx {
   readonly url: string;
   readonly dir: string;
   errorLog(): string;
+  /** The requests logged so far, in the order nginx finished them. */
+  requests(): Logged[];
   stop(): Promise<void>;
 }
 
@@ -119,6 +134,15 @@ export async function startNginx(profile: NginxProfile, upstreamPort: number, ti
     url,
     dir,
     errorLog: () => readFileSync(join(dir, "error.log"), "utf8"),
+    requests: () =>
+      readFileSync(join(dir, "access.log"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const [msec, requestTime, status, method, uri] = line.split(" ");
+          const endMs = Math.round(Number(msec) * 1000);
+          return { startMs: endMs - Math.round(Number(requestTime) * 1000), endMs, status: Number(status), method: method!, uri: uri! };
+        }),
     async stop() {
       // SIGQUIT: nginx's graceful shutdown.
       await stopChild(child, "SIGQUIT");
