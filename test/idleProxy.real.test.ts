@@ -38,11 +38,13 @@ describe("idle-cutoff proxy", () => {
   });
 
   it("never cuts a connection that keeps moving bytes, however long it lasts", async () => {
-    const proxy = await startIdleProxy({ host: "127.0.0.1", port: probe.port }, 300);
+    // 1 s: above the probe's fsync at the end of each file on a busy disk, when no byte moves (at
+    // 300 ms a loaded CI machine saw the proxy cut during one).
+    const proxy = await startIdleProxy({ host: "127.0.0.1", port: probe.port }, 1000);
     try {
-      // 256 MiB takes longer than the 300 ms idle timeout, but bytes flow the whole time.
-      const result = await pushTemplate({ to: proxy.url, template: sampleTemplate(256 * 2 ** 20, 43), attempts: 1 });
-      expect(result.seconds * 1000).toBeGreaterThan(300);
+      // 768 MiB takes longer than the 1 s idle timeout, but bytes flow the whole time.
+      const result = await pushTemplate({ to: proxy.url, template: sampleTemplate(768 * 2 ** 20, 43), attempts: 1 });
+      expect(result.seconds * 1000).toBeGreaterThan(1000);
       expect(proxy.cuts()).toBe(0);
     } finally {
       await proxy.close();
