@@ -4,6 +4,8 @@ import { captureIo } from "./support/io.js";
 import { pushCommand, pushSpec } from "../lab/commands/push.js";
 import { startProbe, type RunningProbe } from "./support/localProbe.js";
 import { freePort } from "./support/ports.js";
+import { pushFileByFile } from "../lab/transfer/fileByFile.js";
+import { sampleTemplate } from "../lab/transfer/sample.js";
 
 
 const push = (io: Io, ...argv: string[]) => runCommand(pushSpec, (args, i) => pushCommand(args, i, { renderer: "silent" }), argv, io);
@@ -25,6 +27,18 @@ describe("lab:push", () => {
       "✓ state_files/suspend.ank",
     ]);
     expect(io.stdout.at(-1)).toMatch(/^pushed 6\.0 MiB in \d+s: [\d.]+ MB\/s, every sha256 verified by the probe$/);
+  });
+
+  it("counts the run's time from its start (wall time), and shows a rate and ETA only once they are known", async () => {
+    const lines: string[] = [];
+    const template = sampleTemplate(16 * 2 ** 20, 4);
+    // A run that began 3 s ago (the health check, say): its time and rate count those seconds too.
+    const result = await pushFileByFile({ to: probe.url, template, signal: new AbortController().signal, show: (line) => lines.push(line), startedAt: Date.now() - 3000 });
+    expect(result.seconds).toBeGreaterThanOrEqual(3);
+    expect(result.bytesPerSecond).toBeLessThanOrEqual(template.totalSize / 3);
+    // The yaml's 100 bytes came after 3 s: no rate from them, however long the run has been going.
+    expect(lines[0]).toMatch(/^anka-lab-sample-4-\d+\.yaml 100% \(.*\), total 0% of 16\.0 MiB, measuring the rate$/);
+    expect(lines.at(-1)).toMatch(/^state_files\/suspend\.ank 100% .*, total 100% of 16\.0 MiB, [\d.]+ MB\/s, ETA 0s$/);
   });
 
   it.each([
