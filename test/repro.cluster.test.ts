@@ -75,7 +75,7 @@ function scriptedPush(decide: (options: Omit<PushOptions, "signal">) => Partial<
     const outcome = decide(options);
     if (outcome instanceof Error) throw outcome;
     const files = options.template.files.map((f) => ({ path: f.path, size: f.size, sha256: "0".repeat(64), seconds: 0.1, attempts: 1, pod: "anka-build-cloud-7d9c8b6f5-ax0", answerSeconds: 0.05 }));
-    return { files, bytes: options.template.totalSize, seconds: 1, bytesPerSecond: 3e8, checksumSeconds: 0.1, ...outcome };
+    return { files, bytes: options.template.totalSize, seconds: 1, bytesPerSecond: 3e8, ...outcome };
   };
 }
 

@@ -118,7 +118,7 @@ export async function pushCheck(
     await checkProbe(to, host, { token });
     const pushed = await pushFileByFile({ to, host, token, template, signal: ctx.options.signal, show: (line) => options.onProgress?.(`${name}: ${line}`) });
     // The table's rate is the transfer's, without the checksums computed before each file.
-    const result = { ...pushed, bytesPerSecond: pushed.bytes / Math.max(pushed.seconds - pushed.checksumSeconds, 1e-3) };
+    const result = { ...pushed, bytesPerSecond: pushed.bytes / Math.max(pushed.seconds, 1e-3) };
     const mismatch = await verifyOnOtherReplica(ctx, template, result, pods);
     if (!options.keep)
       for (const file of template.files)

@@ -58,8 +58,6 @@ export interface PushResult {
   readonly bytes: number;
   readonly seconds: number;
   readonly bytesPerSecond: number;
-  /** Seconds spent hashing before the first byte was sent: 0, each file is hashed as it is sent. */
-  readonly checksumSeconds: number;
 }
 
 /** A failed transfer, explained in the lab's terms; `retryable` says whether trying again is safe and useful. */
@@ -425,5 +423,5 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
     agent.destroy();
   }
   const seconds = (Date.now() - start) / 1000;
-  return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000), checksumSeconds: 0 };
+  return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000) };
 }

@@ -11,11 +11,10 @@ import { probeLoadBalancerUrl } from "../../observe.js";
 const silentMs = (t: ReproTools) => t.options.idleSeconds * 1500;
 
 /**
- * The push client's stall watch (no byte moving for 120 s by default, lab/transfer/client.ts) would
- * end the deliberate silent phase itself once it is longer than 120 s, as it is at the default
- * idle timeout of 350 s (silent phase 525 s): then neither act nor verify could show the idle
- * cutoff. Both phases therefore watch for stalls only beyond twice the silent phase, which is also
- * longer than act's idle timeout (so the cut is what ends act) and equal to verify's.
+ * The push client's stall watch (no byte moving for 120 s by default, lab/transfer/client.ts)
+ * pauses during a requested hold, so the deliberate silent phase is not taken for a stall. The
+ * stall time is still set beyond it, at twice the silent phase: longer than act's idle timeout (so
+ * the proxy's cut is what ends act) and equal to verify's.
  */
 export const stallMsFor = (t: ReproTools) => silentMs(t) * 2;
 
