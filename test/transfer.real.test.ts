@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { request } from "node:http";
-import { createServer, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,8 +11,7 @@ import { notYet, ready, waitFor } from "../lab/wait.js";
 import { hasBinary, skipReason } from "./support/binaries.js";
 import { startNginx, type Nginx } from "./support/nginx.js";
 import { startProbe, type RunningProbe } from "./support/localProbe.js";
-import { resetProxy } from "./support/resetProxy.js";
-import { corruptProxy } from "./support/corruptProxy.js";
+import { tamperingProxy } from "./support/tamperingProxy.js";
 
 /**
  * The lab's push path for real: the probe from the rendered ConfigMap, run by local node, behind
@@ -111,7 +110,7 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
   });
 
   it("commits nothing when the connection is reset mid-transfer, and says so", async () => {
-    const proxy = await resetProxy(probe.port, 8 * 2 ** 20);
+    const proxy = await tamperingProxy(probe.port, 8 * 2 ** 20, "reset");
     try {
       const template = sampleTemplate(64 * 2 ** 20, 13);
       const error = await pushTemplate({ to: proxy.url, template, attempts: 1 }).catch((e) => e);
@@ -128,17 +127,58 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
   });
 
   it("retries a reset (safe: whole-file PUTs) and lands the file on the next attempt", async () => {
-    const proxy = await resetProxy(probe.port, 3 * 2 ** 20, 1);
+    const proxy = await tamperingProxy(probe.port, 3 * 2 ** 20, "reset");
     try {
       const template = sampleTemplate(8 * 2 ** 20, 14);
       const retried: string[] = [];
       const result = await pushTemplate({ to: proxy.url, template, attempts: 3, backoffMs: 10, onRetry: (f, _, e) => retried.push(`${f}: ${e.message}`) });
-      expect(proxy.resets()).toBe(1);
+      expect(proxy.tampered()).toBe(true);
       expect(retried).toEqual([expect.stringMatching(/^anka-lab-sample-1-\d+\.yaml|^nvram|^images\/layer-0\.ank: connection reset mid-transfer/)]);
       expect(result.files.reduce((n, f) => n + f.attempts, 0)).toBe(template.files.length + 1);
       expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toHaveLength(template.files.length);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("sends the next file while the probe commits the one before, on a connection of its own", async () => {
+    // A TCP proxy that holds each connection's answer until the next connection opens (or 1 s
+    // pass): a push that waited for each answer before the next file would meet every hold.
+    const sockets = new Set<Socket>();
+    const releases: (() => void)[] = [];
+    let overlapped = 0;
+    const gate = createServer((client) => {
+      const k = releases.length;
+      releases[k - 1]?.();
+      const upstream = connect(probe.port, "127.0.0.1");
+      let open = false;
+      const held: Buffer[] = [];
+      const release = () => {
+        if (open) return;
+        open = true;
+        for (const chunk of held.splice(0)) client.write(chunk);
+      };
+      releases.push(() => {
+        if (!open) overlapped++;
+        release();
+      });
+      setTimeout(release, 1000).unref();
+      upstream.on("data", (chunk: Buffer) => (open ? client.write(chunk) : held.push(chunk)));
+      client.pipe(upstream);
+      for (const s of [client, upstream]) sockets.add(s.on("error", () => undefined).on("close", () => sockets.delete(s)));
+      upstream.on("end", () => client.end());
+    });
+    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+    try {
+      const template = sampleTemplate(4 * 2 ** 20, 16);
+      const result = await pushTemplate({ to: `http://127.0.0.1:${(gate.address() as AddressInfo).port}`, template, attempts: 1 });
+      expect(result.files.map((f) => f.path)).toEqual(template.files.map((f) => f.path));
+      // One connection per file, and every file but the last was still unanswered when the next began.
+      expect(releases).toHaveLength(template.files.length);
+      expect(overlapped).toBe(template.files.length - 1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => gate.close(resolve));
     }
   });
 
@@ -159,17 +199,24 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
   });
 
   it("a byte corrupted in flight: 422, the layer is not stored and nothing partial stays", async () => {
-    // 8 MiB into the connection is inside layer-0 (the yaml and nvram come first, 256 KiB).
-    const proxy = await corruptProxy(probe.port, 8 * 2 ** 20);
+    // 8 MiB in is inside layer-0 (the yaml and nvram come first, 256 KiB).
+    const proxy = await tamperingProxy(probe.port, 8 * 2 ** 20, "flip");
     try {
       const template = sampleTemplate(16 * 2 ** 20, 18);
       const error = await pushTemplate({ to: proxy.url, template, attempts: 1 }).catch((e) => e);
-      expect(proxy.flipped()).toBe(true);
+      expect(proxy.tampered()).toBe(true);
       expect(error).toBeInstanceOf(PushError);
       expect(error.status).toBe(422);
       expect(error.message).toMatch(/^images\/layer-0\.ank: 422 from the probe: the bytes that arrived do not match the declared size and sha256, so nothing was stored \(got \d+ bytes with sha256 [0-9a-f]{64}; declared \d+ bytes with sha256 [0-9a-f]{64}; nothing stored\)$/);
-      expect(storedFiles(probe.root).filter((f) => f.startsWith(template.name))).toEqual([`${template.name}/${template.files[0]!.path}`, `${template.name}/nvram`].sort());
-      expect(partials(probe.root)).toEqual([]);
+      // The files before the layer are stored; the layer is not. The file after it, begun while the
+      // probe read the layer's last bytes, is cut by the failure (or was stored whole already).
+      const stored = storedFiles(probe.root).filter((f) => f.startsWith(template.name));
+      expect(stored).toEqual(expect.arrayContaining([`${template.name}/${template.files[0]!.path}`, `${template.name}/nvram`]));
+      expect(stored).not.toContain(`${template.name}/images/layer-0.ank`);
+      await waitFor("the probe to drop the partial files", async () => (partials(probe.root).length === 0 ? ready(true) : notYet(partials(probe.root).join(","))), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
     } finally {
       await proxy.close();
     }
@@ -214,12 +261,12 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
   });
 
   it("Ctrl-C during the backoff between attempts ends the push at once", async () => {
-    const proxy = await resetProxy(probe.port, 2 ** 20, 1);
+    const proxy = await tamperingProxy(probe.port, 2 ** 20, "reset");
     try {
       const controller = new AbortController();
       // A backoff of ten minutes: only the signal can end it within the test's time.
       const error = await pushTemplate({ to: proxy.url, template: sampleTemplate(8 * 2 ** 20, 20), attempts: 3, backoffMs: 600_000, signal: controller.signal, onRetry: () => controller.abort() }).catch((e) => e);
-      expect(proxy.resets()).toBe(1);
+      expect(proxy.tampered()).toBe(true);
       expect(error).toBeInstanceOf(PushError);
       expect(error.message).toMatch(/^images\/layer-0\.ank: interrupted$/);
     } finally {

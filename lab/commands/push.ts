@@ -71,7 +71,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
   // A terminal redraws often; CI logs get a line every 5 s.
   const every = renderer === "default" ? 250 : 5000;
   const committed: FileResult[] = [];
-  let inFlight: TemplateFile | undefined;
+  const inFlight = new Set<TemplateFile>();
   let result: PushResult | undefined;
   try {
     await taskList(
@@ -92,7 +92,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
               }
             };
             try {
-              result = await pushFileByFile({ to, ...access, template, signal: interrupt.signal, committed, show, startedAt, onFile: (file) => (inFlight = file) });
+              result = await pushFileByFile({ to, ...access, template, signal: interrupt.signal, committed, show, startedAt, inFlight });
             } catch (error) {
               // No stale progress line (an ETA, a percentage) under the ✖.
               task.output = "";

@@ -213,6 +213,7 @@ async function putOnce(
   file: TemplateFile,
   agent: Agent | HttpsAgent,
   onBytes: (n: number) => void,
+  onBodySent: () => void = () => undefined,
 ): Promise<{ sha256: string; pod: string; answerSeconds: number }> {
   const stallMs = options.stallMs ?? 120_000;
   // A Ctrl-C that came before this call: an 'abort' listener added now would never fire.
@@ -251,6 +252,7 @@ async function putOnce(
   let bodyDoneBeforeAnswer = false;
   req.once("finish", () => {
     finished = true;
+    onBodySent();
     if (options.holdMs) watch.pause(options.holdMs);
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -371,57 +373,98 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
  * (lab/transfer/body.ts), so the first byte leaves at once whatever the size; the probe commits a
  * file only when its bytes match the sha256 that ends the body. Only what is safe to retry is
  * retried: a PUT of a whole file is idempotent and the probe commits nothing partial.
+ *
+ * Two files are open at most: the next file's bytes start once this file's body is handed to the
+ * operating system, while the probe still verifies, fsyncs and commits this one (its fsync(2) of a
+ * large file takes a noticeable part of the push), and only after the file before it is settled.
+ * Each file has its own request and connection.
  */
 export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   const { template } = options;
-  const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new Agent({ keepAlive: true, maxSockets: 1 });
+  // A connection per file, as curl -T makes: a kept-alive socket waiting in the pool while the
+  // other file is sent would sit idle, and an idle cutoff on the way (an AWS NLB's 350 s) cuts it.
+  const agentOptions = { keepAlive: false, maxSockets: 2 };
+  const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent(agentOptions) : new Agent(agentOptions);
+  // One file's final failure stops the other open file too.
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(options.signal!.reason);
+  if (options.signal?.aborted) stop.abort(options.signal.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const fileOptions: PushOptions = { ...options, signal: stop.signal };
   const start = Date.now();
   let doneBytes = 0;
+  // The bytes of each open file's current attempt, for the progress total.
+  const moving = new Map<string, number>();
   const results: FileResult[] = [];
-  try {
-    for (const file of template.files) {
-      const url = fileUrl(options.to, template, file);
-      const attempts = options.attempts ?? 3;
-      const fileStart = Date.now();
-      options.onFile?.(file);
-      for (let attempt = 1; ; attempt++) {
-        let fileBytes = 0;
-        const onBytes = (n: number) => {
-          fileBytes += n;
-          options.onProgress?.({
-            file: file.path,
-            fileBytes,
-            fileSize: file.size,
-            totalBytes: doneBytes + fileBytes,
-            totalSize: template.totalSize,
-            elapsedMs: Date.now() - start,
-          });
-        };
-        try {
-          const { sha256, pod, answerSeconds } = await putOnce(url, options, file, agent, onBytes);
-          const result = { path: file.path, size: file.size, sha256, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds };
-          results.push(result);
-          options.onStored?.(result);
-          doneBytes += file.size;
-          break;
-        } catch (error) {
-          const pushError = error instanceof PushError ? error : new PushError((error as Error).message, false);
-          if (!pushError.retryable || attempt >= attempts || options.signal?.aborted) {
-            pushError.message = `${file.path}: ${pushError.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ""}`;
-            throw pushError;
-          }
-          options.onRetry?.(file.path, attempt, pushError);
-          // Exponential backoff; a Ctrl-C ends the wait at once (node:timers/promises rejects with
-          // an AbortError: https://nodejs.org/api/timers.html#timerspromisessettimeoutdelay-value-options).
-          await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: options.signal }).catch(() => {
-            throw new PushError(`${file.path}: interrupted`, false);
-          });
+  let failure: PushError | undefined;
+  let interrupted: { error: PushError; index: number } | undefined;
+
+  const pushFile = async (file: TemplateFile, onBodySent: () => void): Promise<void> => {
+    const url = fileUrl(options.to, template, file);
+    const attempts = options.attempts ?? 3;
+    const fileStart = Date.now();
+    options.onFile?.(file);
+    for (let attempt = 1; ; attempt++) {
+      let fileBytes = 0;
+      moving.set(file.path, 0);
+      const onBytes = (n: number) => {
+        fileBytes += n;
+        moving.set(file.path, fileBytes);
+        let total = doneBytes;
+        for (const bytes of moving.values()) total += bytes;
+        options.onProgress?.({ file: file.path, fileBytes, fileSize: file.size, totalBytes: total, totalSize: template.totalSize, elapsedMs: Date.now() - start });
+      };
+      try {
+        const { sha256, pod, answerSeconds } = await putOnce(url, fileOptions, file, agent, onBytes, onBodySent);
+        const result = { path: file.path, size: file.size, sha256, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds };
+        results.push(result);
+        moving.delete(file.path);
+        doneBytes += file.size;
+        options.onStored?.(result);
+        return;
+      } catch (error) {
+        moving.delete(file.path);
+        const pushError = error instanceof PushError ? error : new PushError((error as Error).message, false);
+        if (!pushError.retryable || attempt >= attempts || stop.signal.aborted) {
+          pushError.message = `${file.path}: ${pushError.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ""}`;
+          throw pushError;
         }
+        options.onRetry?.(file.path, attempt, pushError);
+        // Exponential backoff; a Ctrl-C ends the wait at once (node:timers/promises rejects with
+        // an AbortError: https://nodejs.org/api/timers.html#timerspromisessettimeoutdelay-value-options).
+        await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: stop.signal }).catch(() => {
+          throw new PushError(`${file.path}: interrupted`, false);
+        });
       }
     }
+  };
+
+  const settled: Promise<void>[] = [];
+  try {
+    for (const [i, file] of template.files.entries()) {
+      if (stop.signal.aborted) break;
+      let bodySent!: () => void;
+      const sent = new Promise<void>((resolve) => (bodySent = resolve));
+      settled.push(
+        pushFile(file, bodySent)
+          .catch((error: PushError) => {
+            // After a Ctrl-C every open file stops, and the newest (the one on the wire) is named.
+            // Otherwise the first failure is the cause, and the other open file stops with it.
+            if (!options.signal?.aborted) failure ??= error;
+            else if (!interrupted || i > interrupted.index) interrupted = { error, index: i };
+            stop.abort(error);
+          })
+          .finally(bodySent),
+      );
+      await Promise.all([sent, settled[i - 1]]);
+    }
+    await Promise.all(settled);
   } finally {
+    options.signal?.removeEventListener("abort", onOuterAbort);
     agent.destroy();
   }
+  if (failure ?? interrupted) throw failure ?? interrupted!.error;
+  results.sort((a, b) => template.files.findIndex((f) => f.path === a.path) - template.files.findIndex((f) => f.path === b.path));
   const seconds = (Date.now() - start) / 1000;
   return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000) };
 }

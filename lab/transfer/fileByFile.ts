@@ -1,7 +1,8 @@
 /**
  * The CLI's way of pushing a sample template, on top of the push client (client.ts): the probe's
- * health first, then the files in order, each hashed as it is sent, with progress lines, the wall
- * time, and an undo that deletes what a stopped run stored. Used by lab:push and lab:smoke.
+ * health first, then the files in order (the next one's bytes while the probe commits the one
+ * before), each hashed as it is sent, with progress lines, the wall time, and an undo that deletes
+ * what a stopped run stored. Used by lab:push and lab:smoke.
  */
 import { httpRequest, type ProbeAccess } from "./http.js";
 import { notYet, ready, waitFor } from "../wait.js";
@@ -21,8 +22,11 @@ export interface FileByFileOptions extends ProbeAccess {
   readonly show?: (line: string) => void;
   /** When the run started: the result's time is the wall time from here, checksums included. */
   readonly startedAt?: number;
-  /** The file now on the wire, or undefined between files. */
-  readonly onFile?: (file: TemplateFile | undefined) => void;
+  /**
+   * The files begun and not yet stored (at most two: one on the wire, the one before it being
+   * committed), kept up to date for a stop's undo.
+   */
+  readonly inFlight?: Set<TemplateFile>;
 }
 
 /**
@@ -58,29 +62,29 @@ export async function pushFileByFile(options: FileByFileOptions): Promise<PushRe
     insecure,
     template,
     signal,
-    onFile: (file) => options.onFile?.(file),
+    onFile: (file) => options.inFlight?.add(file),
     onStored: (stored) => {
       committed.push(stored);
-      options.onFile?.(undefined);
+      for (const file of options.inFlight ?? []) if (file.path === stored.path) options.inFlight!.delete(file);
     },
     // The rate and ETA count from the start of the run, as the final time does.
     onProgress: (p) => show(formatProgress({ ...p, elapsedMs: Date.now() - startedAt })),
     onRetry: (path, attempt, error) => show(`retrying ${path} (attempt ${attempt + 1}): ${error.message}`),
   });
   const seconds = (Date.now() - startedAt) / 1000;
-  return { ...result, files: committed, seconds, bytesPerSecond: seconds > 0 ? result.bytes / seconds : 0 };
+  return { ...result, seconds, bytesPerSecond: seconds > 0 ? result.bytes / seconds : 0 };
 }
 
 /**
- * The undo of a stopped push: DELETE what this run had committed, so nothing of it stays. The file
- * that was on the wire may have been committed by the probe in the moment the stop cut the
+ * The undo of a stopped push: DELETE what this run had committed, so nothing of it stays. A file
+ * that was in flight may have been committed by the probe in the moment the stop cut the
  * connection (its whole body had arrived), so it is deleted too, and checked again until it stays
  * gone for a moment (HEAD 404 twice, 100 ms apart, within a second).
  */
 export async function removeStored(
   where: { readonly to: string; readonly host?: string; readonly template: SampleTemplate } & ProbeAccess,
   committed: readonly FileResult[],
-  inFlight: TemplateFile | undefined,
+  inFlight: Iterable<TemplateFile>,
 ): Promise<number> {
   const { to, host, template, token, ca, insecure } = where;
   const access = { host, token, ca, insecure };
@@ -88,23 +92,26 @@ export async function removeStored(
     (await httpRequest(fileUrl(to, template, file), { method: "DELETE", timeoutMs: 5000, ...access }).catch(() => ({ status: 0 }))).status === 200;
   let removed = 0;
   for (const f of committed) if (await remove(template.files.find((t) => t.path === f.path)!)) removed++;
-  if (inFlight) {
-    const url = fileUrl(to, template, inFlight);
-    let absent = 0;
-    // Gone twice in a row, within a second; past the deadline the undo has done what it could.
-    await waitFor(
-      `${inFlight.path} to stay gone`,
-      async () => {
-        const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, ...access }).catch(() => ({ status: 0 }));
-        if (status === 200) {
-          if (await remove(inFlight)) removed++;
-          absent = 0;
-        } else absent++;
-        return absent >= 2 ? ready(true) : notYet(`HEAD ${status}`);
-      },
-      { timeoutMs: 1000, intervalMs: 100 },
-    ).catch(() => undefined);
-  }
+  // Each in-flight file is watched at once, beside the others, so the undo takes a second at most.
+  await Promise.all(
+    [...inFlight].map(async (file) => {
+      const url = fileUrl(to, template, file);
+      let absent = 0;
+      // Gone twice in a row, within a second; past the deadline the undo has done what it could.
+      await waitFor(
+        `${file.path} to stay gone`,
+        async () => {
+          const { status } = await httpRequest(url, { method: "HEAD", timeoutMs: 1000, ...access }).catch(() => ({ status: 0 }));
+          if (status === 200) {
+            if (await remove(file)) removed++;
+            absent = 0;
+          } else absent++;
+          return absent >= 2 ? ready(true) : notYet(`HEAD ${status}`);
+        },
+        { timeoutMs: 1000, intervalMs: 100 },
+      ).catch(() => undefined);
+    }),
+  );
   return removed;
 }
 
