@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCommandLine, type ParsedArgs } from "../lab/cli/command.js";
+import { helpText, parseCommandLine, type ParsedArgs } from "../lab/cli/command.js";
 import { npmAteFlags } from "../lab/cli/npmFlags.js";
 import { pushSpec, renderSpec, upSpec, downSpec } from "../lab/commands/specs.js";
 import { wouldLines } from "../lab/lifecycle/step.js";
@@ -49,6 +49,12 @@ describe("typed flags", () => {
     expect(() => args.string("set")).toThrow("lab:render declares no string flag --set");
     expect(() => args.strings("out")).toThrow("lab:render declares no repeatable string flag --out");
   });
+});
+
+it("--help offers npx anka-lab for the lab's verbs, and only npm run for the other scripts", () => {
+  expect(helpText(pushSpec)).toContain("   or: npx anka-lab push [flags]");
+  // anka-lab takes no bench:transfer verb (bin/anka-lab.mjs, lab/cli/main.ts VERBS).
+  expect(helpText({ name: "bench:transfer", summary: "a benchmark", flags: [] })).not.toContain("npx anka-lab");
 });
 
 it("dry-run step lines say what would happen", () => {

@@ -48,7 +48,8 @@ export function helpText(spec: CommandSpec): string {
     `${bold(`npm run ${spec.name}`)} - ${spec.summary}`,
     "",
     `Usage: npm run ${spec.name} -- ${spec.usage ?? "[flags]"}`,
-    `   or: npx anka-lab ${spec.name.replace(/^lab:/, "")} ${spec.usage ?? "[flags]"}`,
+    // The bin takes the lab's verbs only; bench and docs scripts are npm scripts alone.
+    ...(spec.name.startsWith("lab:") ? [`   or: npx anka-lab ${spec.name.replace(/^lab:/, "")} ${spec.usage ?? "[flags]"}`] : []),
     "",
     "Flags:",
     ...flags.map((f, i) => `${left[i]!.padEnd(width)}${f.description}`),
