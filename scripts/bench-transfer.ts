@@ -19,6 +19,7 @@ main(
       { name: "size", type: "string", value: "SIZE", description: "bytes per client/curl round (default 1Gi)" },
       { name: "big", type: "string", value: "SIZE", description: "the large push for time to first byte and peak memory (default 8Gi; needs twice that free under the temp folder)" },
       { name: "rounds", type: "string", value: "N", description: "client/curl rounds, interleaved; the medians count (default 5)" },
+      { name: "tmpfs", type: "boolean", description: "the probe stores in /dev/shm (Linux), not on the temp folder's disk: the path where CPU alone decides, without writeback and fsync" },
     ],
     details: [
       "Needs nginx and curl. Everything runs on 127.0.0.1. Targets: client >= 1.0 x curl -T at --size, the client",
@@ -32,7 +33,7 @@ main(
     if (bigSize < size) throw new UsageError(`--big ${String(args.values.big)}: use a size at least --size, e.g. 8Gi`);
     const roundsText = typeof args.values.rounds === "string" ? args.values.rounds : "5";
     if (!/^[1-9]\d?$/.test(roundsText)) throw new UsageError(`--rounds ${roundsText}: use a whole number from 1 to 99, e.g. --rounds 5`);
-    const f = await benchTransfer((l) => io.out(l), { size, bigSize, rounds: Number(roundsText) });
+    const f = await benchTransfer((l) => io.out(l), { size, bigSize, rounds: Number(roundsText), tmpfs: args.flag("tmpfs") });
     const mb = (b: number) => (b / 1e6).toFixed(1);
     const ratio = f.clientBytesPerSecond / f.curlBytesPerSecond;
     const bigRatio = f.big.bytesPerSecond / f.bigCurlBytesPerSecond;

@@ -45,13 +45,28 @@ interface ChildPush {
   maxRssBytes: number;
 }
 
+interface BenchOptions {
+  size: number;
+  bigSize: number;
+  rounds: number;
+  /** The probe's folder in /dev/shm (memory) instead of the temp folder (disk). */
+  tmpfs: boolean;
+}
+
 /** Both tools on PATH, and room for the large push: its files for curl, and what the probe stores. */
-async function preflight(options: { size: number; bigSize: number }): Promise<void> {
+async function preflight(options: BenchOptions): Promise<void> {
   const missing = [];
   for (const tool of ["nginx", "curl"]) if (!(await which(tool, { nothrow: true }))) missing.push(tool);
   if (missing.length) throw new LabError(`bench:transfer needs ${missing.join(" and ")} on PATH`, { hint: "on Debian: apt-get install nginx-light curl; on a Mac: brew install nginx curl" });
   // statfs(2) free blocks for unprivileged users (https://nodejs.org/api/fs.html#fspromisesstatfspath-options).
   const { bavail, bsize } = await statfs(os.tmpdir());
+  if (options.tmpfs) {
+    if (!(await fs.pathExists("/dev/shm"))) throw new LabError("bench:transfer --tmpfs needs /dev/shm (Linux's shared-memory tmpfs)", { hint: "leave out --tmpfs on this system" });
+    // The probe's copy of the large push lives in memory (tmpfs pages: https://docs.kernel.org/filesystems/tmpfs.html).
+    const { bavail: shmAvail, bsize: shmBlock } = await statfs("/dev/shm");
+    if (Math.min(shmAvail * shmBlock, os.freemem()) < options.bigSize + 2 ** 30)
+      throw new LabError(`bench:transfer --tmpfs keeps the probe's ${formatBytes(options.bigSize)} in memory, and ${formatBytes(Math.min(shmAvail * shmBlock, os.freemem()))} are free`, { hint: "pass a smaller --big, e.g. --big 2Gi" });
+  }
   const needed = 2 * options.bigSize + options.size + 2 ** 30;
   if (bavail * bsize < needed)
     throw new LabError(`bench:transfer needs ${formatBytes(needed)} free under ${os.tmpdir()} (the large push's files for curl and the probe's copy), and ${formatBytes(bavail * bsize)} are free`, {
@@ -92,18 +107,28 @@ async function filesForCurl(template: SampleTemplate, dir: string): Promise<Curl
   return files;
 }
 
-/** One `curl -T` per file, in order, as the client pushes them; returns when the first began. */
+/**
+ * Every file by one curl process, one after the other (`--next` begins each file's own options:
+ * https://curl.se/docs/manpage.html#--next), on a connection curl keeps alive: how one would push
+ * the files with curl, with no process start between them. (The client begins each file once the
+ * body before it is sent, while the probe commits that one.) Returns when the upload began.
+ */
 async function curlUpload(template: SampleTemplate, files: readonly CurlFile[], to: string): Promise<{ startedAt: number; seconds: number }> {
+  // "Expect:" turns off curl's 100-continue round trip, which the lab's client does not make either
+  // (curl's -H with an empty value removes a header: https://curl.se/docs/manpage.html#-H).
+  const argv = files.flatMap(({ file, path: source, sha }, i) => [
+    ...(i > 0 ? ["--next"] : []),
+    ...["-sS", "-o", "/dev/null", "-w", "%{http_code}\\n", "-T", source, "-H", `x-anka-lab-sha256: ${sha}`, "-H", "Expect:", fileUrl(to, template, file)],
+  ]);
   const startedAt = Date.now();
   const start = process.hrtime.bigint();
-  for (const { file, path: source, sha } of files) {
-    const url = fileUrl(to, template, file);
-    // "Expect:" turns off curl's 100-continue round trip, which the lab's client does not make either
-    // (curl's -H with an empty value removes a header: https://curl.se/docs/manpage.html#-H).
-    const status = (await $`curl ${["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", source, "-H", `x-anka-lab-sha256: ${sha}`, "-H", "Expect:", url]}`).stdout.trim();
-    if (status !== "201") throw new LabError(`curl -T ${file.path} got HTTP ${status}`);
-  }
-  return { startedAt, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  const statuses = (await $`curl ${argv}`).stdout.trim().split("\n");
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  statuses.forEach((status, i) => {
+    if (status !== "201") throw new LabError(`curl -T ${files[i]?.file.path} got HTTP ${status}`);
+  });
+  if (statuses.length !== files.length) throw new LabError(`curl answered ${statuses.length} of ${files.length} uploads`);
+  return { startedAt, seconds };
 }
 
 /** Empties the probe's store and flushes dirty pages, so one run's disk writeback does not slow the next. */
@@ -134,7 +159,10 @@ async function logged(nginx: Nginx, template: SampleTemplate): Promise<Logged[]>
   });
 }
 
-/** Time to the first request, and the longest wait between one file's answer and the next request. */
+/**
+ * Time to the first request, and the longest wait between one file's answer and the next file's
+ * request (0 when every file began before the one before it was answered).
+ */
 function timing(requests: readonly Logged[], startedAt: number): { firstByteMs: number; longestGapMs: number } {
   let longestGapMs = 0;
   for (let i = 1; i < requests.length; i++) longestGapMs = Math.max(longestGapMs, requests[i]!.startMs - requests[i - 1]!.endMs);
@@ -143,14 +171,16 @@ function timing(requests: readonly Logged[], startedAt: number): { firstByteMs: 
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-export async function benchTransfer(log: (line: string) => void, options: { size: number; bigSize: number; rounds: number }): Promise<TransferFigures> {
+export async function benchTransfer(log: (line: string) => void, options: BenchOptions): Promise<TransferFigures> {
   await preflight(options);
   log(`nginx: ${(await $`nginx -v`).stderr.trim()}; curl: ${(await $`curl --version`).stdout.split("\n")[0]}; ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)}`);
   log(`generator: ${formatBytes(2 * 2 ** 30)} of sample bytes on one core`);
   const generatorBytesPerSecond = await generatorRate(2 * 2 ** 30);
   log(`  ${formatRate(generatorBytesPerSecond)}`);
 
-  const probe = await startProbe();
+  const volume = options.tmpfs ? await fs.mkdtemp("/dev/shm/anka-lab-bench-") : undefined;
+  log(`the probe stores ${volume ? `in memory (${volume})` : `on disk (under ${os.tmpdir()})`}`);
+  const probe = await startProbe({ volume });
   const nginx = await startNginx("lab-annotations", probe.port);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "anka-lab-bench-curl-"));
   try {
@@ -204,5 +234,6 @@ export async function benchTransfer(log: (line: string) => void, options: { size
     await fs.remove(dir);
     await nginx.stop();
     await probe.stop();
+    if (volume) await fs.remove(volume);
   }
 }
