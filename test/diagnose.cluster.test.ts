@@ -4,9 +4,7 @@ import type { LabContext } from "../lab/context.js";
 import { notYet, ready, waitFor } from "../lab/wait.js";
 import { api } from "./cluster/api.js";
 import { CONTEXT, KWOK_STATUS_ANNOTATION } from "./cluster/controlPlane.js";
-import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
-import { craftedConfig } from "./support/config.js";
-import { testContext } from "./support/context.js";
+import { controlPlaneAvailable, missingContext, namespacedLab, testKubeconfig, useControlPlane } from "./cluster/fixture.js";
 import type { FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
 
@@ -42,18 +40,7 @@ describe.skipIf(!available)("the wait diagnosis, reading a real API server", () 
     testKubeconfig(controlPlane());
   });
   beforeEach(async () => {
-    namespace = uniqueNamespace();
-    inPod = inPodCommands(controlPlane());
-    runner = contextRunner(inPod);
-    ctx = testContext(
-      craftedConfig((c) => {
-        (c as { context?: string }).context = CONTEXT;
-        c.namespace = namespace;
-      }),
-      runner,
-      { waits: { timeoutMs: 10_000, intervalMs: 100 } },
-    );
-    await call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    ({ namespace, runner, inPod, ctx } = await namespacedLab(controlPlane()));
   });
 
   it("a crash-looping container: its state, last exit, the pod's own events and the failing container's log", async () => {
@@ -164,7 +151,7 @@ describe.skipIf(!available)("the wait diagnosis, reading a real API server", () 
   });
 
   it("says why the pods could not be listed when the context does not answer", async () => {
-    const none = testContext(craftedConfig((c) => ((c as { context?: string }).context = "alab-no-such-context")), runner, { waits: { timeoutMs: 100, intervalMs: 10 } });
+    const none = missingContext(runner);
     expect((await diagnosePods(none, SELECTOR)).lines).toEqual([
       `could not list pods (${SELECTOR}): failed: kubectl --context alab-no-such-context get pods -n anka -l ${SELECTOR} -o json`,
     ]);

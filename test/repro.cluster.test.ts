@@ -300,7 +300,9 @@ describe.skipIf(!available)("lab:repro idle-timeout, through the real proxy to a
     const out = lab.io.stdout.join("\n");
     expect(out).toContain("reproduced: the idle timeout cut the push during its silent phase");
     expect(out).toContain("  idle timeout 1 s, silent phase 1.5 s after each file's body, stall watch 3 s");
-    expect(out).toContain("  connections cut: 1");
+    // Each file opens its own connection, and the next one is sent while one waits out its silent
+    // phase: the cut meets one or both of them, whichever the proxy reaches first.
+    expect(out).toMatch(/\n {2}connections cut: [12]\n/);
     expect(out).toContain("fixed: the push completed through an idle timeout of 3 s");
   }, 60_000);
 

@@ -3,9 +3,7 @@ import { getDeployment, getStatefulSet, kubectlClientVersion, kubectlVersions, l
 import type { LabContext } from "../lab/context.js";
 import { api } from "./cluster/api.js";
 import { CONTEXT } from "./cluster/controlPlane.js";
-import { contextRunner, controlPlaneAvailable, inPodCommands, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
-import { craftedConfig } from "./support/config.js";
-import { testContext } from "./support/context.js";
+import { controlPlaneAvailable, missingContext, namespacedLab, testKubeconfig, useControlPlane } from "./cluster/fixture.js";
 import type { FakeRunner } from "./support/fakeRunner.js";
 import type { InPodCommands } from "./support/inPod.js";
 
@@ -48,18 +46,7 @@ describe.skipIf(!available)("kubectl reads for the checks and the diagnosis", ()
     testKubeconfig(controlPlane());
   });
   beforeEach(async () => {
-    namespace = uniqueNamespace();
-    inPod = inPodCommands(controlPlane());
-    runner = contextRunner(inPod);
-    ctx = testContext(
-      craftedConfig((c) => {
-        (c as { context?: string }).context = CONTEXT;
-        c.namespace = namespace;
-      }),
-      runner,
-      { waits: { timeoutMs: 10_000, intervalMs: 100 } },
-    );
-    await create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    ({ namespace, runner, inPod, ctx } = await namespacedLab(controlPlane()));
   });
 
   it("listPodsIn: get pods -n NS -l SELECTOR -o json, only the matching pods", async () => {
@@ -120,7 +107,7 @@ describe.skipIf(!available)("kubectl reads for the checks and the diagnosis", ()
   it("kubectlVersions: --context C version -o json, the server's too; neither when the context does not exist", async () => {
     const versions = await kubectlVersions(ctx);
     expect(versions).toMatchObject({ client: expect.stringMatching(/^v1\.35\./), server: expect.stringMatching(/^v1\.35\./), exitCode: 0 });
-    const none = testContext(craftedConfig((c) => ((c as { context?: string }).context = "alab-no-such-context")), runner, { waits: { timeoutMs: 100, intervalMs: 10 } });
+    const none = missingContext(runner);
     expect(await kubectlVersions(none)).toEqual({ client: undefined, server: undefined, exitCode: 1, stderr: 'error: context "alab-no-such-context" does not exist\n' });
     expect(runner.calls.map((c) => c.argv)).toEqual([
       ["kubectl", "--context", CONTEXT, "version", "-o", "json"],

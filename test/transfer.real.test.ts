@@ -182,6 +182,42 @@ describe.runIf(runnable)("pushes through nginx configured like ingress-nginx, fo
     }
   });
 
+  it("a failure stops the files after it, while the file before it still hears that it was stored", async () => {
+    // A hold of 1 s after each body keeps a file waiting for its answer while the next one is sent;
+    // one bit flipped near the end of everything sent lands in the last file: a 422 at its end.
+    const template = sampleTemplate(4 * 2 ** 20, 22);
+    const proxy = await tamperingProxy(probe.port, template.totalSize - 100_000, "flip");
+    try {
+      const error = await pushTemplate({ to: proxy.url, template: { ...template }, holdMs: 1000, attempts: 1 }).catch((e) => e);
+      const [before, last] = template.files.slice(-2);
+      expect(error.message).toMatch(new RegExp(`^${last!.path}: 422 from the probe`));
+      // The file before it was committing when the 422 came: it was let finish, and is stored.
+      expect(storedFiles(probe.root)).toContain(`${template.name}/${before!.path}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a stop before the first file is an interrupted push, never an empty success", async () => {
+    const error = await pushTemplate({ to: probe.url, template: sampleTemplate(2 ** 20, 23), signal: AbortSignal.abort() }).catch((e) => e);
+    expect(error).toBeInstanceOf(PushError);
+    expect(error.message).toMatch(/^anka-lab-sample-23-\d+\.yaml: interrupted$/);
+  });
+
+  it("the probe commits nothing for a client gone before its answer", async () => {
+    // The whole body, then a hold: the client leaves during it, as a stopped push does.
+    const body = Buffer.from("a file whose client left before the answer");
+    const path = "/anka-lab-probe/files/gone/file";
+    const req = request({ hostname: "127.0.0.1", port: probe.port, path, method: "PUT", headers: { "x-anka-lab-sha256": "at-end", "x-anka-lab-hold-ms": "3000", "content-length": body.length + 64 } });
+    req.on("error", () => undefined);
+    req.end(Buffer.concat([body, Buffer.from(createHash("sha256").update(body).digest("hex"))]));
+    // The probe holds the whole file in its temp file: the body is in, the commit not yet.
+    await waitFor("the probe to hold the whole body", async () => (partialBytes(probe.root) === body.length ? ready(true) : notYet(`${partialBytes(probe.root)} bytes`)), { timeoutMs: 5000, intervalMs: 20 });
+    req.destroy();
+    await waitFor("the probe to drop the temp file", async () => (partials(probe.root).length === 0 ? ready(true) : notYet(partials(probe.root).join(","))), { timeoutMs: 10_000, intervalMs: 50 });
+    expect(storedFiles(probe.root).filter((f) => f.startsWith("gone/"))).toEqual([]);
+  });
+
   it("hashes as it sends: the probe holds bytes of a layer before the client's sha256 of that layer is complete", async () => {
     const template = sampleTemplate(64 * 2 ** 20, 17);
     const layer = template.files.find((f) => f.path.endsWith(".ank"))!;

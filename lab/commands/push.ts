@@ -80,14 +80,15 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
           title: `push ${template.name}: ${template.files.length} files, ${formatBytes(size)} to ${redactUrl(to)}`,
           task: async (_, task) => {
             let last = 0;
-            let lastFile = "";
-            // A line at each new file, else at most one per `every`.
+            const shown = new Set<string>();
+            // A line when a file first shows and at each retry, else at most one per `every` (two
+            // open files, one of them sent again after a failure, take turns without flooding a CI log).
             const show = (line: string) => {
               const now = Date.now();
               const file = /^\S+/.exec(line)?.[0] ?? "";
-              if (now - last >= every || file !== lastFile) {
+              if (now - last >= every || !shown.has(file) || file === "retrying") {
                 last = now;
-                lastFile = file;
+                shown.add(file);
                 task.output = line;
               }
             };

@@ -377,6 +377,7 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
  * Two files are open at most: the next file's bytes start once this file's body is handed to the
  * operating system, while the probe still verifies, fsyncs and commits this one (its fsync(2) of a
  * large file takes a noticeable part of the push), and only after the file before it is settled.
+ * The newer one is on the wire; the older one awaits its answer (or, failing, is sent again).
  * Each file has its own request and connection.
  */
 export async function pushTemplate(options: PushOptions): Promise<PushResult> {
@@ -385,12 +386,13 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   // other file is sent would sit idle, and an idle cutoff on the way (an AWS NLB's 350 s) cuts it.
   const agentOptions = { keepAlive: false, maxSockets: 2 };
   const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent(agentOptions) : new Agent(agentOptions);
-  // One file's final failure stops the other open file too.
-  const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(options.signal!.reason);
-  if (options.signal?.aborted) stop.abort(options.signal.reason);
+  // Each file's own stop: a Ctrl-C stops them all; a file's failure stops the files after it, while
+  // the one before it, whose body is sent, still hears whether the probe stored it.
+  const stops = template.files.map(() => new AbortController());
+  const stopFrom = (index: number, reason: unknown) => stops.slice(index).forEach((stop) => stop.abort(reason));
+  const onOuterAbort = () => stopFrom(0, options.signal!.reason);
+  if (options.signal?.aborted) onOuterAbort();
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  const fileOptions: PushOptions = { ...options, signal: stop.signal };
   const start = Date.now();
   let doneBytes = 0;
   // The bytes of each open file's current attempt, for the progress total.
@@ -399,8 +401,9 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   let failure: PushError | undefined;
   let interrupted: { error: PushError; index: number } | undefined;
 
-  const pushFile = async (file: TemplateFile, onBodySent: () => void): Promise<void> => {
+  const pushFile = async (file: TemplateFile, stop: AbortSignal, onBodySent: () => void): Promise<void> => {
     const url = fileUrl(options.to, template, file);
+    const fileOptions: PushOptions = { ...options, signal: stop };
     const attempts = options.attempts ?? 3;
     const fileStart = Date.now();
     options.onFile?.(file);
@@ -425,14 +428,14 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
       } catch (error) {
         moving.delete(file.path);
         const pushError = error instanceof PushError ? error : new PushError((error as Error).message, false);
-        if (!pushError.retryable || attempt >= attempts || stop.signal.aborted) {
+        if (!pushError.retryable || attempt >= attempts || stop.aborted) {
           pushError.message = `${file.path}: ${pushError.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ""}`;
           throw pushError;
         }
         options.onRetry?.(file.path, attempt, pushError);
         // Exponential backoff; a Ctrl-C ends the wait at once (node:timers/promises rejects with
         // an AbortError: https://nodejs.org/api/timers.html#timerspromisessettimeoutdelay-value-options).
-        await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: stop.signal }).catch(() => {
+        await sleep((options.backoffMs ?? 1000) * 2 ** (attempt - 1), undefined, { signal: stop }).catch(() => {
           throw new PushError(`${file.path}: interrupted`, false);
         });
       }
@@ -442,17 +445,17 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   const settled: Promise<void>[] = [];
   try {
     for (const [i, file] of template.files.entries()) {
-      if (stop.signal.aborted) break;
+      if (stops[i]!.signal.aborted) break;
       let bodySent!: () => void;
       const sent = new Promise<void>((resolve) => (bodySent = resolve));
       settled.push(
-        pushFile(file, bodySent)
+        pushFile(file, stops[i]!.signal, bodySent)
           .catch((error: PushError) => {
             // After a Ctrl-C every open file stops, and the newest (the one on the wire) is named.
-            // Otherwise the first failure is the cause, and the other open file stops with it.
+            // Otherwise the first failure is the cause, and the files after it stop with it.
             if (!options.signal?.aborted) failure ??= error;
             else if (!interrupted || i > interrupted.index) interrupted = { error, index: i };
-            stop.abort(error);
+            stopFrom(i + 1, error);
           })
           .finally(bodySent),
       );
@@ -464,6 +467,9 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
     agent.destroy();
   }
   if (failure ?? interrupted) throw failure ?? interrupted!.error;
+  // A stop before a file began (a Ctrl-C during the health check) is no push: never an empty success.
+  const missing = template.files.find((f) => !results.some((r) => r.path === f.path));
+  if (missing) throw new PushError(`${missing.path}: interrupted`, false);
   results.sort((a, b) => template.files.findIndex((f) => f.path === a.path) - template.files.findIndex((f) => f.path === b.path));
   const seconds = (Date.now() - start) / 1000;
   return { files: results, bytes: doneBytes, seconds, bytesPerSecond: rate(doneBytes, seconds * 1000) };

@@ -369,6 +369,11 @@ async function put(req, res, parts) {
     if (!req.complete) return;
     // The body is in: what follows (fsync, the hold) moves no byte on the socket and must not time out.
     req.socket.setTimeout(0);
+    // A client gone before the answer (stopped, or cut by a proxy) never learns of a commit, and a
+    // stopped push deletes what it knows it stored: so nothing is committed for it. The response's
+    // 'close' tells of a connection ended before end() (https://nodejs.org/api/http.html#event-close_2).
+    let clientGone = false;
+    res.once("close", () => (clientGone = !res.writableEnded));
     const sha = hash.digest("hex");
     const declaredSha = atEnd ? Buffer.concat(tail).toString("latin1").toLowerCase() : shaHeader;
     if (received !== bodySize || sha !== declaredSha) {
@@ -393,6 +398,7 @@ async function put(req, res, parts) {
     const stats = await file.stat({ bigint: true });
     await file.close();
     file = undefined;
+    if (clientGone) return;
     await commit(temp, stats, sha, parts);
     committed = true;
     send(res, 201, { status: "OK", body: { size: declaredSize, sha256: sha } }, { "x-anka-lab-sha256": sha });

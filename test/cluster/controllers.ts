@@ -93,15 +93,21 @@ export function startLoadBalancerPublisher(target: ApiServer, active: () => bool
     const services = (await api(target, "GET", "/api/v1/services")).body?.items ?? [];
     for (const service of services) {
       if (service.spec.type !== "LoadBalancer" || service.status?.loadBalancer?.ingress?.length) continue;
-      const { namespace, name } = service.metadata;
+      // The tunnel may have stopped (and cleared the addresses) since this round began: a stopped
+      // tunnel publishes nothing, as minikube's stops its loop before its cleanup.
+      if (!active()) return;
+      const { namespace, name, resourceVersion } = service.metadata;
+      // Conditional on the version read: a cleanup that changed the Service since gets no stale
+      // address back. A merge patch carrying metadata.resourceVersion is refused with 409 Conflict
+      // when it differs (kubernetes-sigs/controller-runtime pkg/client/patch.go, MergeFromWithOptimisticLock).
       const patched = await api(
         target,
         "PATCH",
         `/api/v1/namespaces/${namespace}/services/${name}/status`,
-        { status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } },
+        { metadata: { resourceVersion }, status: { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } } },
         "application/merge-patch+json",
       );
-      if (patched.status !== 200 && patched.status !== 404) throw new Error(`status of service ${namespace}/${name}: HTTP ${patched.status}`);
+      if (patched.status !== 200 && patched.status !== 404 && patched.status !== 409) throw new Error(`status of service ${namespace}/${name}: HTTP ${patched.status}`);
     }
   });
 }

@@ -8,9 +8,12 @@ import { FakeRunner, type Answer } from "../support/fakeRunner.js";
 import { InPodCommands } from "../support/inPod.js";
 import { skipReason } from "../support/binaries.js";
 import { api } from "./api.js";
-import { controlPlaneBinaries, copyKubeconfig, startControlPlane, type ControlPlane } from "./controlPlane.js";
+import { CONTEXT, controlPlaneBinaries, copyKubeconfig, startControlPlane, type ControlPlane } from "./controlPlane.js";
 import { ensureStorageClass, startLoadBalancerPublisher, startVolumeProvisioner, type Loop } from "./controllers.js";
 import { sudoNonInteractive } from "../support/sudo.js";
+import { craftedConfig } from "../support/config.js";
+import { testContext } from "../support/context.js";
+import type { LabContext } from "../../lab/context.js";
 
 /** Whether this file's control-plane tests can run; prints why not (a failure in CI). */
 export function controlPlaneAvailable(file: string): boolean {
@@ -94,4 +97,33 @@ export function testKubeconfig(cp: ControlPlane): string {
   const path = copyKubeconfig(cp, join(mkdtempSync(join(tmpdir(), "alab-kc-")), "config"));
   process.env.KUBECONFIG = path;
   return path;
+}
+
+/** One test's lab in a namespace of its own: the real kubectl and the in-pod model behind a recording runner. */
+export interface NamespacedLab {
+  readonly namespace: string;
+  readonly runner: FakeRunner;
+  readonly inPod: InPodCommands;
+  readonly ctx: LabContext;
+}
+
+/** Creates a fresh namespace on the control plane and a lab context pointed at it, with short waits. */
+export async function namespacedLab(cp: ControlPlane): Promise<NamespacedLab> {
+  const namespace = uniqueNamespace();
+  const inPod = inPodCommands(cp);
+  const runner = contextRunner(inPod);
+  const config = craftedConfig((c) => {
+    (c as { context?: string }).context = CONTEXT;
+    c.namespace = namespace;
+  });
+  const ctx = testContext(config, runner, { waits: { timeoutMs: 10_000, intervalMs: 100 } });
+  const created = await api(cp, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  if (created.status !== 201) throw new Error(`POST namespace ${namespace}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+  return { namespace, runner, inPod, ctx };
+}
+
+/** A lab context whose kube context does not exist (NO_CONTEXT), for reads that must say so. */
+export const NO_CONTEXT = "alab-no-such-context";
+export function missingContext(runner: FakeRunner): LabContext {
+  return testContext(craftedConfig((c) => ((c as { context?: string }).context = NO_CONTEXT)), runner, { waits: { timeoutMs: 100, intervalMs: 10 } });
 }

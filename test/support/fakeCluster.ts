@@ -129,7 +129,9 @@ export class FakeCluster {
     this.runner.onSignal = (pid, signal) => {
       if (pid !== this.tunnelPid || signal !== "SIGINT") return false;
       if (this.tunnelHangsOnSigint) return true;
-      // minikube tunnel on SIGINT: Cleanup (LoadBalancer status off), stop its ssh forwards, exit.
+      // minikube tunnel on SIGINT: its loop stops, then Cleanup (LoadBalancer status off), its ssh
+      // forwards stop, and it exits.
+      this.tunnelStopping = true;
       void this.tunnelCleanup().finally(() => this.runner.die(pid));
       return true;
     };
@@ -146,6 +148,7 @@ export class FakeCluster {
     }
     this.tunnelPid = pid;
     this.tunnelStale = false;
+    this.tunnelStopping = false;
     void this.onForwards?.(true);
     // The docker driver's tunnel prints this before its loop (cmd/minikube/cmd/tunnel.go outputTunnelStarted).
     writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n\n", { flag: "a" });
@@ -193,8 +196,11 @@ export class FakeCluster {
 
   /** Whether a tunnel forwards the LoadBalancers now: alive and not stale. */
   get tunnelForwarding(): boolean {
-    return this.tunnelProcess() !== undefined && !this.tunnelStale;
+    return this.tunnelProcess() !== undefined && !this.tunnelStale && !(this.tunnelStopping && this.tunnelProcess() === this.tunnelPid);
   }
+
+  /** The lab's tunnel got SIGINT and is in its cleanup. */
+  private tunnelStopping = false;
 
   get tunnelAlive(): boolean {
     return this.tunnelPid !== undefined && this.tunnelProcess() === this.tunnelPid;
