@@ -199,7 +199,7 @@ describe.skipIf(!available)("lab:up", () => {
       if (verb === "apply") controller.abort(new Error("interrupted"));
     };
     expect(await up()).toBe(130);
-    expect(lab.io.stderr.join("\n")).toMatch(/interrupted \(Ctrl-C\) during "wait-etcd"; .lab\/state.json records it; next: npm run lab:up carries on from there/);
+    expect(lab.io.stderr.join("\n")).toContain(`interrupted (Ctrl-C) during "wait-etcd"; ${join(lab.stateDir, "state.json")} records it; next: npm run lab:up carries on from there`);
     expect(lab.state.read()).toMatchObject({ stoppedAt: "wait-etcd", stoppedBecause: "interrupted (Ctrl-C)" });
     expect(cluster!.tunnelAlive).toBe(false);
     // The undo of the tunnel step, which started it in this run, said before the stop line.

@@ -55,14 +55,17 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
 
   it("lab:up asks the /etc/hosts question on screen before any input, and Ctrl-C there exits 130 with where it stopped", async () => {
     // --context: a cluster that does not exist, so nothing can be touched if the question were skipped.
-    run = new PtyRun(`node ${bin} up --context anka-lab-pty-nowhere`, { cwd: dir, env: userEnv(dir) });
+    const stateDir = join(dir, "state-question");
+    run = new PtyRun(`node ${bin} up --context anka-lab-pty-nowhere`, { cwd: dir, env: { ...userEnv(dir), ANKA_LAB_STATE_DIR: stateDir } });
     await run.waitForScreen(/Add "127\.0\.0\.1 anka\.controller anka\.registry" to .*hosts\? It needs sudo.*\[y\/N\]/, 20_000);
     const asked = Date.now();
     run.type("\u0003");
     const { code, at } = await run.exited;
     expect(code).toBe(130);
     expect(at - asked).toBeLessThan(2000);
-    expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) during "the \/etc\/hosts question".*; next: npm run lab:up/);
+    // No step ran, so nothing recorded where it stopped, and the line does not claim so.
+    expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) during "the \/etc\/hosts question"; next: npm run lab:up/);
+    expect(existsSync(join(stateDir, "state.json"))).toBe(false);
   }, 30_000);
 
   describe("lab:push to a local probe", () => {
@@ -85,6 +88,8 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
       expect(filesUnder(probe.root)).toEqual([]);
       expect(run.screen).not.toContain("verified");
       expect(run.screen).toMatch(/anka-lab: interrupted \(Ctrl-C\) after 2 of \d+ files; removed the 2 file\(s\) this run had stored/);
+      // What to type next is this very push again, --seed included.
+      expect(run.screen).toMatch(/next: npm run lab:push -- --to http:\/\/127\.0\.0\.1:\d+ --size 4Gi --seed 11\s*$/);
     }, 90_000);
 
     it("16Gi in a pipe: the first file is stored within a second; SIGINT while a large layer is sent stops it (exit 130, nothing stored)", async () => {
@@ -159,7 +164,8 @@ describe.runIf(hasScript)("the CLI in a real terminal", () => {
     expect(Date.now() - sent).toBeLessThan(2000);
     expect(() => process.kill(stub, 0)).toThrow();
     const how = signal === "SIGINT" ? "interrupted \\(Ctrl-C\\)" : "stopped by SIGTERM";
-    expect(err).toMatch(new RegExp(`anka-lab: ${how} during "doctor"; .lab/state.json records it; next: npm run lab:up carries on from there`));
+    // The state folder as it is (ANKA_LAB_STATE_DIR), relative to where the command ran.
+    expect(err).toMatch(new RegExp(`anka-lab: ${how} during "doctor"; state/state\\.json records it; next: npm run lab:up carries on from there`));
     expect(JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8"))).toMatchObject({ stoppedAt: "doctor", stoppedBecause: reason });
   }, 60_000);
 

@@ -60,6 +60,19 @@ export function parsePushArgs(values: ParsedArgs["values"], env: NodeJS.ProcessE
   return { to: url.toString().replace(/\/$/, ""), size, seed: seedFlag(values) ?? 1, token, ca, insecure };
 }
 
+/** The command that runs this push again: the flags given, a password or token shown as ***. */
+function pushAgain(args: ParsedArgs, to: string): string {
+  const argv = ["npm run lab:push --", "--to", redactUrl(to), "--size", args.string("size") ?? "1Gi"];
+  const seed = args.string("seed");
+  if (seed !== undefined) argv.push("--seed", seed);
+  if (args.string("token") !== undefined) argv.push("--token", "***");
+  const cacert = args.string("cacert");
+  if (cacert !== undefined) argv.push("--cacert", cacert);
+  if (args.flag("insecure")) argv.push("--insecure");
+  if (args.flag("json")) argv.push("--json");
+  return argv.join(" ");
+}
+
 export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: AbortSignal; renderer?: RendererChoice } = {}): Promise<number> {
   const startedAt = Date.now();
   const { to, size, seed, token, ca, insecure } = parsePushArgs(args.values, io.env);
@@ -115,7 +128,7 @@ export async function pushCommand(args: ParsedArgs, io: Io, deps: { signal?: Abo
       stoppedLine(
         interrupt,
         `after ${committed.length} of ${template.files.length} files; removed the ${removed} file(s) this run had stored, so the probe keeps nothing of it`,
-        `npm run lab:push -- --to ${redactUrl(to)} --size ${args.string("size") ?? "1Gi"}`,
+        pushAgain(args, to),
       ),
     );
     return interrupt.exitCode;

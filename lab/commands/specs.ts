@@ -83,12 +83,13 @@ export const pushSpec: CommandSpec = {
   details: `The template (a config yaml, nvram, .ank layers and a state file) is generated on the fly and never
 written to your disk. Each file is streamed with bounded memory to the lab-only transfer probe,
 which stores it on the shared registry volume only if its size and sha256 match. Transient failures
-(resets, 502/503/504) are retried with backoff; a 413 or another refusal is explained and not retried.
-Credentials in --to (http://USER:PASSWORD@HOST) are sent as Basic auth and never printed.`,
+(resets, refused connections, stalls, 408, 422 and 5xx but 507) are retried with backoff; a 413, 404,
+401, 507 or another refusal is explained and not retried. Credentials in --to
+(http://USER:PASSWORD@HOST) are sent as Basic auth with every request and never printed.`,
   examples: [
     "npm run lab:push -- --to http://127.0.0.1:8087 --size 4Gi",
     "npm run lab:push -- --to http://anka.registry:8080 --size 2Gi --seed 7",
-    "npm run lab:push -- --to https://anka.registry:8443 --cacert lab-ca.pem --token $(cat .lab/probe-token)",
+    "npm run lab:push -- --to https://anka.registry:8443 --cacert .lab/tls/ca.crt --token $(cat .lab/probe-token)",
   ],
 };
 

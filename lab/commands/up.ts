@@ -1,3 +1,4 @@
+import { isAbsolute, join, relative } from "node:path";
 import { type Io, type ParsedArgs } from "../cli/command.js";
 import { UsageError } from "../errors.js";
 import { green } from "../cli/color.js";
@@ -8,6 +9,9 @@ import { upEndpoints, upSteps, upSummary } from "../lifecycle/up.js";
 import { createContext, interruptible, rendererFor, withSignal, type CommandDeps } from "./common.js";
 
 export { upSpec } from "./specs.js";
+
+/** Where a stop before the first step happened: at the question, asked before the task list. */
+const QUESTION = "the /etc/hosts question";
 
 function timeoutMs(args: ParsedArgs): number {
   const raw = args.string("timeout");
@@ -25,7 +29,7 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
   const waits = args.string("timeout") !== undefined ? { intervalMs: deps.waits?.intervalMs ?? 2000, timeoutMs: timeout } : (deps.waits ?? { timeoutMs: timeout, intervalMs: 2000 });
   const interrupt = interruptible(deps);
   const ctx = createContext(args, io, { ...withSignal(deps, interrupt.signal), waits }, { waits });
-  let step = "the /etc/hosts question";
+  let step = QUESTION;
   try {
     // Asked here, before the task list draws: under listr2's live view a question is never seen.
     const hosts = await decideHosts(ctx, args.flag("hosts"));
@@ -38,7 +42,11 @@ export async function upCommand(args: ParsedArgs, io: Io, deps: CommandDeps = {}
         step = error.step;
         for (const line of error.undone) io.err(line);
       }
-      const recorded = ctx.dryRun ? "" : "; .lab/state.json records it";
+      // Only a run that reached its steps has recorded where it stopped.
+      const stateFile = join(ctx.state.dir, "state.json");
+      const near = relative(process.cwd(), stateFile);
+      const statePath = near.startsWith("..") || isAbsolute(near) ? stateFile : near;
+      const recorded = ctx.dryRun || step === QUESTION ? "" : `; ${statePath} records it`;
       io.err(stoppedLine(interrupt, `during "${step}"${recorded}`, "npm run lab:up carries on from there"));
       return interrupt.exitCode;
     }

@@ -7,7 +7,7 @@
 import { httpRequest, type ProbeAccess } from "./http.js";
 import { notYet, ready, waitFor } from "../wait.js";
 import { type SampleTemplate, type TemplateFile } from "./sample.js";
-import { PROBE_PREFIX, PushError, explainSocketError, fileUrl, pushTemplate, type FileResult, type PushResult } from "./client.js";
+import { PROBE_PREFIX, PushError, explainSocketError, explainStatus, fileUrl, pushTemplate, redactUrl, type FileResult, type PushResult } from "./client.js";
 import { formatProgress } from "./progress.js";
 
 export interface FileByFileOptions extends ProbeAccess {
@@ -36,13 +36,16 @@ export interface FileByFileOptions extends ProbeAccess {
 export async function checkProbe(to: string, host?: string, access: ProbeAccess = {}): Promise<void> {
   const url = `${to}${PROBE_PREFIX}/healthz`;
   let status: number;
+  let body: string;
   try {
-    ({ status } = await httpRequest(url, { timeoutMs: 5000, host, ...access }));
+    ({ status, body } = await httpRequest(url, { timeoutMs: 5000, host, ...access }));
   } catch (error) {
     throw explainSocketError(error as NodeJS.ErrnoException, url, 5000);
   }
+  // Credentials asked for (an Ingress with basic auth, or the probe's token): the push's own words.
+  if (status === 401) throw explainStatus(status, undefined, body);
   if (status !== 200)
-    throw new PushError(`${url} answered HTTP ${status}, not the transfer probe's health; give the registry's probe port or Ingress as --to (e.g. http://127.0.0.1:8087), without ${PROBE_PREFIX}`, false, status);
+    throw new PushError(`${redactUrl(url)} answered HTTP ${status}, not the transfer probe's health; give the registry's probe port or Ingress as --to (e.g. http://127.0.0.1:8087), without ${PROBE_PREFIX}`, false, status);
 }
 
 /**

@@ -26,6 +26,9 @@ export async function httpRequest(
         port: target.port,
         path: `${target.pathname}${target.search}`,
         method: options.method ?? "GET",
+        // USER:PASSWORD@ in the URL, as http.request(url) takes it: the Basic auth header, decoded
+        // as node's urlToHttpOptions does (https://nodejs.org/api/http.html#httprequestoptions-callback, options.auth).
+        ...(target.username ? { auth: `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` } : {}),
         headers: {
           ...(options.host ? { host: options.host } : {}),
           // RFC 6750 section 2.1: the bearer token in the Authorization header.
