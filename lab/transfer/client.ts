@@ -1,5 +1,5 @@
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type SampleTemplate, type TemplateFile } from "./sample.js";
 import { bodySize, writeBody } from "./body.js";
@@ -211,7 +211,6 @@ async function putOnce(
   url: string,
   options: PushOptions,
   file: TemplateFile,
-  agent: Agent | HttpsAgent,
   onBytes: (n: number) => void,
   onBodySent: () => void = () => undefined,
 ): Promise<{ sha256: string; pod: string; answerSeconds: number }> {
@@ -224,7 +223,10 @@ async function putOnce(
   const tls = new URL(url).protocol === "https:";
   const requestOptions: RequestOptions & { ca?: string; rejectUnauthorized?: boolean } = {
     method: "PUT",
-    agent,
+    // A connection of its own, closed after the answer (agent false: a fresh Agent with default
+    // values, https://nodejs.org/api/http.html#httprequestoptions-callback). A shared Agent hands a
+    // queued request the socket another file's answer just freed, so files would share connections.
+    agent: false,
     signal: abort.signal,
     headers: {
       "content-type": "application/octet-stream",
@@ -378,14 +380,11 @@ function readAnswer(res: IncomingMessage, answerMs: number): Promise<string> {
  * operating system, while the probe still verifies, fsyncs and commits this one (its fsync(2) of a
  * large file takes a noticeable part of the push), and only after the file before it is settled.
  * The newer one is on the wire; the older one awaits its answer (or, failing, is sent again).
- * Each file has its own request and connection.
+ * Each file has its own request and connection (a kept-alive socket would sit idle in a pool while
+ * the other file is sent, and an idle cutoff on the way, an AWS NLB's 350 s, would cut it).
  */
 export async function pushTemplate(options: PushOptions): Promise<PushResult> {
   const { template } = options;
-  // A connection per file, as curl -T makes: a kept-alive socket waiting in the pool while the
-  // other file is sent would sit idle, and an idle cutoff on the way (an AWS NLB's 350 s) cuts it.
-  const agentOptions = { keepAlive: false, maxSockets: 2 };
-  const agent = new URL(options.to).protocol === "https:" ? new HttpsAgent(agentOptions) : new Agent(agentOptions);
   // Each file's own stop: a Ctrl-C stops them all; a file's failure stops the files after it, while
   // the one before it, whose body is sent, still hears whether the probe stored it.
   const stops = template.files.map(() => new AbortController());
@@ -418,7 +417,7 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
         options.onProgress?.({ file: file.path, fileBytes, fileSize: file.size, totalBytes: total, totalSize: template.totalSize, elapsedMs: Date.now() - start });
       };
       try {
-        const { sha256, pod, answerSeconds } = await putOnce(url, fileOptions, file, agent, onBytes, onBodySent);
+        const { sha256, pod, answerSeconds } = await putOnce(url, fileOptions, file, onBytes, onBodySent);
         const result = { path: file.path, size: file.size, sha256, seconds: (Date.now() - fileStart) / 1000, attempts: attempt, pod, answerSeconds };
         results.push(result);
         moving.delete(file.path);
@@ -464,7 +463,6 @@ export async function pushTemplate(options: PushOptions): Promise<PushResult> {
     await Promise.all(settled);
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
-    agent.destroy();
   }
   if (failure ?? interrupted) throw failure ?? interrupted!.error;
   // A stop before a file began (a Ctrl-C during the health check) is no push: never an empty success.
