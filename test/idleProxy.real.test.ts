@@ -19,7 +19,9 @@ describe("idle-cutoff proxy", () => {
       const error = await pushTemplate({ to: proxy.url, template, holdMs: 1200, attempts: 1 }).catch((e) => e);
       expect(error).toBeInstanceOf(PushError);
       expect(error.message).toMatch(/connection reset mid-transfer: .*idle timeout such as an AWS NLB's 350 s/);
-      expect(proxy.cuts()).toBe(1);
+      // Two files can be open, each silent in its hold: the cut meets one or both, whichever the
+      // proxy reaches before the push stops the other.
+      expect([1, 2]).toContain(proxy.cuts());
     } finally {
       await proxy.close();
     }
