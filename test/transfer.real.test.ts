@@ -366,4 +366,31 @@ describe.runIf(runnable)("a probe with a small cap", () => {
     expect(error.message).toMatch(/^images\/layer-0\.ank: 413 from the probe: the file is over probe\.maxBodySize/);
     expect(partials(probe.root)).toEqual([]);
   });
+
+  it("keeps reading a refused body after its answer, even for a client that said Connection: close", async () => {
+    // The client reads the 413 and then sends the rest of its body anyway, as a client busy writing
+    // does. A probe that closed on its answer would reset the connection under those bytes.
+    const declared = 8 * 2 ** 20;
+    const socket = connect(probe.port, "127.0.0.1");
+    const outcome = new Promise<{ answer: string; error?: string; closedEarly: boolean }>((resolve) => {
+      let answer = "";
+      let sentAll = false;
+      let closedEarly = false;
+      socket.on("data", (chunk: Buffer) => {
+        const first = answer === "";
+        answer += chunk.toString("latin1");
+        if (first) socket.write(Buffer.alloc(declared - 2 ** 20), () => (sentAll = true));
+      });
+      socket.on("end", () => (closedEarly = !sentAll));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve({ answer, error: error.code, closedEarly }));
+      socket.on("close", () => resolve({ answer, closedEarly }));
+    });
+    socket.write(`PUT /anka-lab-probe/files/over-cap HTTP/1.1\r\nhost: probe\r\nconnection: close\r\ncontent-length: ${declared}\r\nx-anka-lab-sha256: ${"0".repeat(64)}\r\n\r\n`);
+    socket.write(Buffer.alloc(2 ** 20));
+    const { answer, error, closedEarly } = await outcome;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(error).toBeUndefined();
+    expect(closedEarly).toBe(false);
+    expect(partials(probe.root)).toEqual([]);
+  });
 });

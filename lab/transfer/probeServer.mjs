@@ -186,16 +186,30 @@ let reserved = 0;
 
 /**
  * Refuses a body early, the way nginx does: answer, then keep reading and discarding for a bounded
- * time before closing (nginx's lingering close), because closing with unread data sends a TCP reset
- * that can destroy the answer before the client reads it. A client that reads the answer stops
- * sending; one that does not is cut off when the linger time is up.
+ * time before closing (nginx's lingering close, https://nginx.org/en/docs/http/ngx_http_core_module.html#lingering_close),
+ * because closing with unread data sends a TCP reset that can destroy the answer before the client
+ * reads it. A client that reads the answer stops sending; one that does not is cut off when the
+ * linger time is up.
+ *
+ * The answer's bytes are written at once but the response is finished only when the body has been
+ * read: Node closes a connection as soon as an answer finishes when the request said
+ * "Connection: close" (resOnFinish in lib/_http_server.js calls socket.destroySoon() when res._last,
+ * which _storeHeader in lib/_http_outgoing.js sets for such a request), unread body or not, and
+ * Node's client without an Agent always says it.
  */
 function refuseBody(req, res, status, body, headers = {}) {
-  send(res, status, { status: "FAIL", ...body }, headers);
+  if (res.headersSent) return res.destroy();
+  const text = JSON.stringify(body) + "\n";
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-anka-lab-pod": POD, ...headers });
+  res.write(text);
   req.resume();
   const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
   linger.unref();
-  req.once("end", () => clearTimeout(linger));
+  res.once("close", () => clearTimeout(linger));
+  req.once("end", () => {
+    clearTimeout(linger);
+    res.end();
+  });
 }
 
 /**
