@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { ExecaRunner } from "../../lab/exec/runner.js";
-import { ETCD_PORTS, NAMES, selectorString } from "../../lab/topology/names.js";
+import { ETCD_BOOTSTRAP_KEYS, ETCD_PORTS, NAMES, selectorString } from "../../lab/topology/names.js";
 import { FakeRunner, type Answer } from "../support/fakeRunner.js";
 import { InPodCommands } from "../support/inPod.js";
 import { skipReason } from "../support/binaries.js";
@@ -67,6 +67,7 @@ export function inPodCommands(cp: ControlPlane): InPodCommands {
   return new InPodCommands(
     (namespace) => readyEtcdMembers(cp, namespace),
     async (namespace, pod) => (await api(cp, "GET", `/api/v1/namespaces/${namespace}/pods/${pod}`)).status === 200,
+    async (namespace) => (await api(cp, "GET", `/api/v1/namespaces/${namespace}/configmaps/${NAMES.etcdBootstrap}`)).body?.data?.[ETCD_BOOTSTRAP_KEYS.cluster],
   );
 }
 

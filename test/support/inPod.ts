@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { DU_TOTAL_KIB, ETCDCTL } from "../../lab/tools/inPod.js";
+import { quorumOf } from "../../lab/topology/names.js";
 import type { Answer } from "./fakeRunner.js";
 
 /**
@@ -15,8 +16,14 @@ import type { Answer } from "./fakeRunner.js";
  *    <is learner>" per member; an added member that has not started has no name and no client URLs;
  *    member add prints "Member <id> added to cluster <cluster id>", member remove "Member <id>
  *    removed from cluster <cluster id>" (etcd etcdctl/ctlv3/command/printer_simple.go). The members
- *    are the etcd pods Ready when a namespace is first asked (the bootstrap), then what add and
- *    remove make of them; a member counts as started once its pod has been Ready.
+ *    are the bootstrap ConfigMap's initial cluster when a namespace is first asked (or, with no
+ *    ConfigMap, the etcd pods Ready then), then what add and remove make of them. As captured from
+ *    etcd 3.4.23 (Debian) bootstrapping 3 members: each is listed "started" with its name from the
+ *    start, but with client URLs only once it has run (here: its pod has been Ready), and
+ *    `endpoint health --cluster` checks only members with client URLs; until a quorum of them has
+ *    run, no member answers: member list prints "Error: context deadline exceeded", endpoint health
+ *    "Error: failed to fetch endpoints from etcd cluster member list: context deadline exceeded",
+ *    both exit 1.
  *  - etcdctl put prints "OK"; get --print-value-only prints the value; del prints the count
  *    (etcd etcdctl/ctlv3/command/printer_simple.go).
  *  - du -sk prints "<KiB>\t<path>" (GNU coreutils du).
@@ -26,6 +33,21 @@ import type { Answer } from "./fakeRunner.js";
  * follows the sources above. A form not recognised answers as etcdctl does an unknown one.
  *  - kubectl on a pod that does not exist: "Error from server (NotFound): pods \"x\" not found", exit 1.
  */
+/**
+ * One etcd member: `named` once it has published its name (from the start for a bootstrap member,
+ * once it runs for an added one: etcd prints the nameless ones "unstarted"), `ran` once it has run
+ * and so has client URLs.
+ */
+interface Member {
+  id: string;
+  peerUrl: string;
+  named: boolean;
+  ran: boolean;
+}
+
+/** What etcdctl 3.4 prints when no member can answer: its 5 s --command-timeout passed without a quorum. */
+const NO_QUORUM = "context deadline exceeded";
+
 /** Whether `command` begins with the words `form`. */
 const startsWith = (command: readonly string[], form: readonly string[]) => form.every((word, i) => command[i] === word);
 
@@ -44,7 +66,7 @@ export class InPodCommands {
   /** Members (etcd-N) whose health check fails although their pod runs, as a hung etcd process's would. */
   readonly unhealthy = new Set<string>();
   /** Each namespace's etcd membership, by member name (etcd-N). */
-  private readonly members = new Map<string, Map<string, { id: string; peerUrl: string; started: boolean }>>();
+  private readonly members = new Map<string, Map<string, Member>>();
   private nextMemberId = 0x8e9e05c52164694dn;
 
   /** Called with every in-pod command once it has been answered, e.g. to step a test along. */
@@ -55,6 +77,8 @@ export class InPodCommands {
     private readonly readyEtcdMembers: (namespace: string) => Promise<string[]>,
     /** Whether a pod exists, from the API server. */
     private readonly podExists: (namespace: string, pod: string) => Promise<boolean>,
+    /** The bootstrap ConfigMap's initial-cluster ("etcd-0=<peer URL>,…"), from the API server. */
+    private readonly initialCluster: (namespace: string) => Promise<string | undefined> = async () => undefined,
   ) {}
 
   /** Answers `kubectl [--context C] exec|logs …`; undefined for every other kubectl call. */
@@ -80,20 +104,24 @@ export class InPodCommands {
     return { exitCode: 126, stderr: `OCI runtime exec failed: exec: "${command[0]}": executable file not found in $PATH\ncommand terminated with exit code 126\n` };
   }
 
-  /** The membership of a namespace's etcd, started members updated from the pods Ready now. */
+  /** The membership of a namespace's etcd, members that have run updated from the pods Ready now. */
   private async membership(namespace: string) {
     const ready = await this.readyEtcdMembers(namespace);
     let members = this.members.get(namespace);
     if (!members) {
-      members = new Map();
-      for (const url of ready) members.set(nameOf(url), { id: (this.nextMemberId++).toString(16), peerUrl: url.replace(/:2379$/, ":2380"), started: true });
-      this.members.set(namespace, members);
+      const initial = await this.initialCluster(namespace);
+      const bootstrap = initial
+        ? initial.split(",").map((entry) => entry.split("=") as [string, string])
+        : ready.map((url) => [nameOf(url), url.replace(/:2379$/, ":2380")] as [string, string]);
+      members = new Map(bootstrap.map(([name, peerUrl]) => [name, { id: (this.nextMemberId++).toString(16), peerUrl, named: true, ran: false }]));
+      if (members.size > 0) this.members.set(namespace, members);
     }
     for (const url of ready) {
       const member = members.get(nameOf(url));
-      if (member) member.started = true;
+      if (member) member.named = member.ran = true;
     }
-    return { members, ready: new Set(ready) };
+    const ran = [...members.values()].filter((m) => m.ran).length;
+    return { members, ready: new Set(ready), quorum: members.size > 0 && ran >= quorumOf(members.size) };
   }
 
   private async etcdctl(namespace: string, command: readonly string[]): Promise<Answer> {
@@ -101,17 +129,19 @@ export class InPodCommands {
     // The cluster-wide health check, -w json (ETCDCTL.clusterHealth) or in the default simple format.
     if (startsWith(args, ETCDCTL.clusterHealth.slice(0, 3))) {
       const json = startsWith(args, ETCDCTL.clusterHealth);
-      const { members, ready: running } = await this.membership(namespace);
+      const { members, ready: running, quorum } = await this.membership(namespace);
+      if (!quorum) return { exitCode: 1, stderr: `Error: failed to fetch endpoints from etcd cluster member list: ${NO_QUORUM}\n` };
       const ready = new Set([...running].filter((url) => !this.unhealthy.has(nameOf(url))));
-      const urls = [...members.entries()].filter(([, m]) => m.started).map(([, m]) => m.peerUrl.replace(/:2380$/, ":2379"));
+      const urls = [...members.values()].filter((m) => m.ran).map((m) => m.peerUrl.replace(/:2380$/, ":2379"));
       if (json) return { stdout: JSON.stringify(urls.map((url, i) => ({ endpoint: url, health: ready.has(url), took: `2.31${i}ms` }))) + "\n", exitCode: urls.every((u) => ready.has(u)) ? 0 : 1 };
       return { stdout: urls.filter((u) => ready.has(u)).map((url, i) => `${url} is healthy: successfully committed proposal: took = 2.31${i}ms`).join("\n") + "\n" };
     }
     if (startsWith(args, ETCDCTL.memberList)) {
-      const { members } = await this.membership(namespace);
+      const { members, quorum } = await this.membership(namespace);
+      if (!quorum) return { exitCode: 1, stderr: `Error: ${NO_QUORUM}\n` };
       return {
         stdout: [...members.entries()]
-          .map(([name, m]) => [m.id, m.started ? "started" : "unstarted", m.started ? name : "", m.peerUrl, m.started ? m.peerUrl.replace(/:2380$/, ":2379") : "", "false"].join(", "))
+          .map(([name, m]) => [m.id, m.named ? "started" : "unstarted", m.named ? name : "", m.peerUrl, m.ran ? m.peerUrl.replace(/:2380$/, ":2379") : "", "false"].join(", "))
           .join("\n") + "\n",
       };
     }
@@ -123,7 +153,7 @@ export class InPodCommands {
       // memberAddCommandFunc; error.go ExitBadArgs = 128; etcdctl 3.4 answers the same).
       if (!peerUrl) return { exitCode: 128, stderr: "Error: member peer urls not provided\n" };
       const id = (this.nextMemberId++).toString(16);
-      members.set(name, { id, peerUrl, started: false });
+      members.set(name, { id, peerUrl, named: false, ran: false });
       return { stdout: `Member ${id} added to cluster cdf818194e3a8c32\n` };
     }
     if (startsWith(args, ETCDCTL.memberRemove)) {
