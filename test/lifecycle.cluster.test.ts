@@ -9,7 +9,7 @@ import type { CommandDeps } from "../lab/commands/common.js";
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
-import { ankaStubs, harness, type AnkaStubs, type Harness } from "./support/lab.js";
+import { ankaStubs, harness, printLabStderrOnFailure, type AnkaStubs, type Harness } from "./support/lab.js";
 
 /**
  * lab:up, lab:down and lab:status on the minikube path: minikube, Docker and sudo are played
@@ -41,8 +41,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await stubs?.close();
 });
-beforeEach(async () => {
+beforeEach(async ({ onTestFailed }) => {
   if (!available) return;
+  printLabStderrOnFailure(onTestFailed, () => lab);
   namespace = uniqueNamespace();
   heldClaims = undefined;
   cluster = new FakeCluster({ controlPlane: controlPlane(), kubeconfig: testKubeconfig(controlPlane()) });

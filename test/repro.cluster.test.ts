@@ -12,7 +12,7 @@ import { fileStream, type SampleTemplate, type TemplateFile } from "../lab/trans
 import { controlPlaneAvailable, testKubeconfig, uniqueNamespace, useControlPlane } from "./cluster/fixture.js";
 import { FakeCluster } from "./support/fakeCluster.js";
 import { isMutating } from "./support/fakeRunner.js";
-import { ankaStubs, harness, type AnkaStubs, type Harness } from "./support/lab.js";
+import { ankaStubs, harness, printLabStderrOnFailure, type AnkaStubs, type Harness } from "./support/lab.js";
 
 /**
  * Every lab:repro scenario's plan, verdict and restore on the minikube path: minikube and the
@@ -41,7 +41,8 @@ let cluster: FakeCluster;
 let lab: Harness;
 let ports: string[];
 let namespace: string;
-beforeEach(async () => {
+beforeEach(async ({ onTestFailed }) => {
+  printLabStderrOnFailure(onTestFailed, () => lab);
   if (!available) return;
   stubs.controllerOk = () => true;
   namespace = uniqueNamespace();

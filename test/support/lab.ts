@@ -125,3 +125,11 @@ export function harness(cluster: { readonly runner: Runner }, stubs: AnkaStubs, 
   };
 }
 
+
+/**
+ * For the running test: should it fail, print what the lab wrote to stderr in it, since an exit
+ * code alone does not say why a run stopped. Call it from beforeEach with the context's onTestFailed.
+ */
+export function printLabStderrOnFailure(onTestFailed: (handler: () => void) => void, current: () => Harness | undefined): void {
+  onTestFailed(() => console.error(`the lab's stderr in this test:\n${current()?.io.stderr.join("\n") ?? "(no lab run yet)"}`));
+}
