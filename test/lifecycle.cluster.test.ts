@@ -24,7 +24,7 @@ let namespace: string;
 /** Claims the played storage provisioner leaves Pending, as one that cannot provision would. */
 let heldClaims: string | undefined;
 const controlPlane = available
-  ? useControlPlane({ loadBalancers: () => cluster?.tunnelForwarding ?? false, holdClaims: (ns) => ns === heldClaims })
+  ? useControlPlane({ loadBalancers: () => cluster?.tunnel.forwarding ?? false, holdClaims: (ns) => ns === heldClaims })
   : () => {
       throw new Error("no control plane");
     };
@@ -49,7 +49,7 @@ beforeEach(async ({ onTestFailed }) => {
   cluster = new FakeCluster({ controlPlane: controlPlane(), kubeconfig: testKubeconfig(controlPlane()) });
   // The played tunnel's forwards are the stubs' listeners: nothing answers until a tunnel runs.
   await stubs.setForwarding(false);
-  cluster.onForwards = (on) => stubs.setForwarding(on);
+  cluster.tunnel.onForwards = (on) => stubs.setForwarding(on);
   lab = newHarness();
 });
 
@@ -176,7 +176,7 @@ describe.skipIf(!available)("lab:up", () => {
   it("restarts a tunnel that died, and lab:status shows it dead until then", async () => {
     expect(await up()).toBe(0);
     expect(await status()).toBe(0);
-    cluster!.killTunnel();
+    cluster!.tunnel.kill();
     // Killed, minikube's tunnel runs no cleanup: the LoadBalancer keeps 127.0.0.1 (C5), and only the
     // tunnel check tells the lab it is gone.
     expect(lbAddress("anka-controller")).toBe("127.0.0.1");
@@ -202,7 +202,7 @@ describe.skipIf(!available)("lab:up", () => {
     expect(await up()).toBe(130);
     expect(lab.io.stderr.join("\n")).toContain(`interrupted (Ctrl-C) during "wait-etcd"; ${join(lab.stateDir, "state.json")} records it; next: npm run lab:up carries on from there`);
     expect(lab.state.read()).toMatchObject({ stoppedAt: "wait-etcd", stoppedBecause: "interrupted (Ctrl-C)" });
-    expect(cluster!.tunnelAlive).toBe(false);
+    expect(cluster!.tunnel.alive).toBe(false);
     // The undo of the tunnel step, which started it in this run, said before the stop line.
     expect(lab.io.stderr).toContain("undone: minikube tunnel");
     expect(cluster!.runner.signals.map((s) => s.signal)).toEqual(["SIGINT"]);
@@ -275,7 +275,7 @@ describe.skipIf(!available)("lab:down", () => {
   it("keeps the data without --purge, and is safe to run twice", async () => {
     await up("--hosts");
     expect(await down()).toBe(0);
-    expect(cluster!.tunnelAlive).toBe(false);
+    expect(cluster!.tunnel.alive).toBe(false);
     expect(names("deployments")).toEqual([]);
     expect(names("statefulsets")).toEqual([]);
     expect(names("persistentvolumeclaims")).toEqual(["anka-registry-data", "data-etcd-0", "data-etcd-1", "data-etcd-2"]);
@@ -419,7 +419,7 @@ describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
 
   it("never trusts or signals a pid that another program holds after a reboot (B2)", async () => {
     expect(await up()).toBe(0);
-    const pid = cluster!.rebootReusesTunnelPid();
+    const pid = cluster!.tunnel.rebootReusesPid();
     lab.io.stdout.length = 0;
     expect(await status()).toBe(1);
     expect(lab.io.stdout.join("\n")).toMatch(new RegExp(`✗ tunnel: pid ${pid} now belongs to another process \\(/System/Library/CoreServices/Spotlight`));
@@ -432,7 +432,7 @@ describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
   });
 
   it("adopts a tunnel the user started instead of respawning one that exits 111 (B3)", async () => {
-    const userPid = cluster!.userStartsTunnel();
+    const userPid = cluster!.tunnel.userStarts();
     expect(await up()).toBe(0);
     expect(cluster!.runner.calls.filter((c) => c.detached)).toEqual([]);
     expect(lab.state.tunnel()).toMatchObject({ pid: userPid, adopted: true });
@@ -466,11 +466,11 @@ describe.skipIf(!available)("the tunnel, as minikube's really behaves", () => {
   it("kills the tunnel's whole process group when SIGINT does not end it (C12)", async () => {
     expect(await up()).toBe(0);
     const pid = lab.state.tunnel()!.pid!;
-    cluster!.tunnelHangsOnSigint = true;
+    cluster!.tunnel.hangsOnSigint = true;
     lab.deps = { ...lab.deps, waits: SHORT_WAITS };
     expect(await down()).toBe(0);
     expect(cluster!.runner.signals).toEqual([{ pid, signal: "SIGINT" }, { pid, signal: "SIGKILL", group: true }]);
-    expect(cluster!.tunnelAlive).toBe(false);
+    expect(cluster!.tunnel.alive).toBe(false);
   });
 });
 

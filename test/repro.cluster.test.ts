@@ -20,7 +20,7 @@ import { ankaStubs, harness, printLabStderrOnFailure, type AnkaStubs, type Harne
  */
 const available = controlPlaneAvailable("test/repro.cluster.test.ts");
 const controlPlane = available
-  ? useControlPlane({ loadBalancers: () => cluster?.tunnelAlive ?? false })
+  ? useControlPlane({ loadBalancers: () => cluster?.tunnel.alive ?? false })
   : () => {
       throw new Error("no control plane");
     };

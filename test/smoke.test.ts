@@ -24,7 +24,7 @@ const available = controlPlaneAvailable("test/smoke.test.ts");
 
 describe.runIf(runnable && available)("lab:smoke", () => {
   let current: FakeCluster | undefined;
-  const controlPlane = useControlPlane({ loadBalancers: () => current?.tunnelAlive ?? false });
+  const controlPlane = useControlPlane({ loadBalancers: () => current?.tunnel.alive ?? false });
   let stubs: AnkaStubs;
   let probe: RunningProbe;
   let ingress: Nginx;

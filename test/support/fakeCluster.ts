@@ -7,6 +7,7 @@ import { MINIKUBE_STORAGE_CLASS } from "../cluster/controllers.js";
 import { inPodCommands, realKubectl } from "../cluster/fixture.js";
 import { FakeRunner, type Answer } from "./fakeRunner.js";
 import type { InPodCommands } from "./inPod.js";
+import { PlayedTunnel } from "./playedTunnel.js";
 import { sudoNonInteractive } from "./sudo.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures");
@@ -27,14 +28,7 @@ const FIXTURES = join(import.meta.dirname, "..", "fixtures");
  *  - `minikube addons enable ingress` deploys the controller in namespace ingress-nginx with labels
  *    app.kubernetes.io/name=ingress-nginx, app.kubernetes.io/component=controller and IngressClass
  *    nginx (deploy/addons/ingress/ingress-deploy.yaml).
- *  - minikube tunnel (docker driver) sets LoadBalancer status to 127.0.0.1 while it forwards
- *    (test/cluster/controllers.ts, startLoadBalancerPublisher, active while `tunnelForwarding`); it
- *    takes one lock per profile and a second one exits 111 (cmd/minikube/cmd/tunnel.go
- *    mustLockOrExit); it clears the LoadBalancer status only on SIGINT (pkg/minikube/tunnel/kic/
- *    ssh_tunnel.go Start: LoadBalancerEmulator.Cleanup on ctx.Done), so a killed tunnel leaves
- *    127.0.0.1 behind; after Docker Desktop restarts it stays alive with stale ports and forwards
- *    nothing (tunnel.go reads the SSH port once; pkg/drivers/kic/oci/oci.go publishes random ports).
- *    Its forwards are played by `onForwards` (the test's listeners on the LoadBalancer ports).
+ *  - minikube tunnel: test/support/playedTunnel.ts, with its sources.
  *  - `minikube ssh -p P -- cmd` runs on the played node's filesystem, which holds a directory for
  *    each volume the hostpath provisioner made until something removes it (pkg/storage/
  *    storage_provisioner.go; the provisioner of an earlier minikube start never deletes them).
@@ -97,21 +91,17 @@ export class FakeCluster {
   profile: Profile | undefined;
   /** The played node's directories (minikube ssh); volume directories appear when their PV is made. */
   readonly nodeDirs = new Set<string>();
-  /** Turns the tunnel's LoadBalancer forwards on or off (the test's listeners on those ports). */
-  onForwards?: (on: boolean) => void | Promise<void>;
-  private tunnelStale = false;
   /**
    * `sudo rm -rf` exits 0 but the directory is back at once (a claim of the same name made again,
    * so the provisioner recreates it): what the lab's check after rm -rf is for.
    */
   nodeRecreatesDirs = false;
-  /** The tunnel does not exit on SIGINT (stuck in its cleanup): only SIGKILL ends it. */
-  tunnelHangsOnSigint = false;
   /** The Mac's kubectl (Homebrew kubernetes-cli) as `kubectl version --client` reports it. */
   kubectlVersion = "v1.35.1";
   /** Called with each kubectl verb, e.g. to interrupt a run mid-way. */
   onKubectl?: (verb: string, argv: readonly string[]) => void;
-  private tunnelPid: number | undefined;
+  /** `minikube tunnel` for this profile (test/support/playedTunnel.ts). */
+  readonly tunnel: PlayedTunnel;
 
   /**
    * Without a control plane (the doctor's tests, which never reach a cluster) every kubectl call but
@@ -123,93 +113,7 @@ export class FakeCluster {
   ) {
     this.inPod = cluster && inPodCommands(cluster.controlPlane);
     this.runner.handle((argv, options) => this.answer(argv, options?.input, options?.timeoutMs));
-    this.runner.onDetached = (argv, log, pid) => {
-      if (argv[0] === "minikube" && argv[1] === "tunnel") this.tunnelStarted(argv, log, pid);
-    };
-    this.runner.onSignal = (pid, signal) => {
-      if (pid !== this.tunnelPid || signal !== "SIGINT") return false;
-      if (this.tunnelHangsOnSigint) return true;
-      // minikube tunnel on SIGINT: its loop stops, then Cleanup (LoadBalancer status off), its ssh
-      // forwards stop, and it exits.
-      this.tunnelStopping = true;
-      void this.tunnelCleanup().finally(() => this.runner.die(pid));
-      return true;
-    };
-  }
-
-  private tunnelStarted(argv: readonly string[], log: string, pid: number): void {
-    const other = this.tunnelProcess();
-    if (other !== undefined && other !== pid) {
-      // A second tunnel for a profile: mustLockOrExit (cmd/minikube/cmd/tunnel.go) fails on
-      // .tunnel_lock and exits 111 (reason.SvcTunnelAlreadyRunning); exit.Message prints to stderr.
-      writeFileSync(log, "❌  Exiting due to TUNNEL_ALREADY_RUNNING: Another tunnel process is already running, terminate the existing instance to start a new one\n", { flag: "a" });
-      this.runner.die(pid);
-      return;
-    }
-    this.tunnelPid = pid;
-    this.tunnelStale = false;
-    this.tunnelStopping = false;
-    void this.onForwards?.(true);
-    // The docker driver's tunnel prints this before its loop (cmd/minikube/cmd/tunnel.go outputTunnelStarted).
-    writeFileSync(log, "✅  Tunnel successfully started\n\n📌  NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...\n\n", { flag: "a" });
-    void this.logForwards(log);
-  }
-
-  /**
-   * The lines the tunnel's first loop prints to stdout (pkg/minikube/tunnel/kic/ssh_tunnel.go Start,
-   * ssh_conn.go createSSHConn and startAndWait): per LoadBalancer "Starting tunnel for service";
-   * per Ingress (ports 80 and 443, always privileged) the privileged-ports warning and "sudo
-   * permission will be asked for it." first. What sudo and ssh then say goes to minikube's klog
-   * file (logOutput), never here.
-   */
-  private async logForwards(log: string): Promise<void> {
-    if (!this.cluster) return;
-    const lines: string[] = [];
-    const services = (await api(this.controlPlane, "GET", "/api/v1/services")).body?.items ?? [];
-    for (const svc of services) if (svc.spec.type === "LoadBalancer") lines.push(`🔗  Starting tunnel for service ${svc.metadata.name}.`);
-    const ingresses = (await api(this.controlPlane, "GET", "/apis/networking.k8s.io/v1/ingresses")).body?.items ?? [];
-    for (const ing of ingresses)
-      lines.push(
-        `❗  The service/ingress ${ing.metadata.name} requires privileged ports to be exposed: [80 443]`,
-        "🔑  sudo permission will be asked for it.",
-        `🔗  Starting tunnel for service ${ing.metadata.name}.`,
-      );
-    if (lines.length) writeFileSync(log, lines.join("\n") + "\n", { flag: "a" });
-  }
-
-  /** The pid of a live `minikube tunnel` for this profile, the lab's or one the user started. */
-  private tunnelProcess(): number | undefined {
-    const isTunnel = (pid: number | undefined) => pid !== undefined && /(^|\/)minikube tunnel /.test(this.runner.commandOf(pid) ?? "");
-    if (isTunnel(this.tunnelPid)) return this.tunnelPid;
-    return isTunnel(this.userTunnelPid) ? this.userTunnelPid : undefined;
-  }
-
-  private userTunnelPid: number | undefined;
-
-  /** The user runs `minikube tunnel -p P` in a terminal: it holds the profile's lock and forwards. */
-  userStartsTunnel(): number {
-    this.userTunnelPid = this.runner.spawnProcess(`/opt/homebrew/bin/minikube tunnel -p ${this.profileName}`);
-    this.tunnelStale = false;
-    void this.onForwards?.(true);
-    return this.userTunnelPid;
-  }
-
-  /** Whether a tunnel forwards the LoadBalancers now: alive and not stale. */
-  get tunnelForwarding(): boolean {
-    return this.tunnelProcess() !== undefined && !this.tunnelStale && !(this.tunnelStopping && this.tunnelProcess() === this.tunnelPid);
-  }
-
-  /** The lab's tunnel got SIGINT and is in its cleanup. */
-  private tunnelStopping = false;
-
-  get tunnelAlive(): boolean {
-    return this.tunnelPid !== undefined && this.tunnelProcess() === this.tunnelPid;
-  }
-
-  /** The tunnel is killed (SIGKILL, a crash): no cleanup, so the LoadBalancers keep 127.0.0.1. */
-  killTunnel(): void {
-    if (this.tunnelPid !== undefined) this.runner.die(this.tunnelPid);
-    void this.onForwards?.(false);
+    this.tunnel = new PlayedTunnel(this.runner, profileName, cluster?.controlPlane, () => this.profile?.running ?? false);
   }
 
   /**
@@ -219,28 +123,7 @@ export class FakeCluster {
   dockerDesktopRestarted(): void {
     if (this.profile) this.profile.running = false;
     this.writeContext("stopped");
-    this.tunnelStale = true;
-    void this.onForwards?.(false);
-  }
-
-  /** After a reboot: the tunnel is gone and its pid now belongs to another program. */
-  rebootReusesTunnelPid(command = "/System/Library/CoreServices/Spotlight.app/Contents/MacOS/Spotlight"): number {
-    const pid = this.tunnelPid!;
-    this.runner.die(pid);
-    void this.onForwards?.(false);
-    this.runner.spawnProcess(command, pid);
-    return pid;
-  }
-
-  private async tunnelCleanup(): Promise<void> {
-    void this.onForwards?.(false);
-    if (!this.cluster || !this.profile?.running) return;
-    const services = (await api(this.controlPlane, "GET", "/api/v1/services")).body?.items ?? [];
-    for (const svc of services) {
-      if (svc.spec.type !== "LoadBalancer" || !svc.status?.loadBalancer?.ingress?.length) continue;
-      const { namespace, name } = svc.metadata;
-      await api(this.controlPlane, "PATCH", `/api/v1/namespaces/${namespace}/services/${name}/status`, { status: { loadBalancer: { ingress: null } } }, "application/merge-patch+json");
-    }
+    this.tunnel.goStale();
   }
 
   /** The node's volume directories now (the played provisioner made one for each volume). */
@@ -463,7 +346,7 @@ export class FakeCluster {
         // delete removes the node container and its volume, /tmp/hostpath-provisioner included.
         this.profile = undefined;
         this.nodeDirs.clear();
-        void this.onForwards?.(false);
+        void this.tunnel.onForwards?.(false);
         this.writeContext("deleted");
         return ok(`🔥  Deleting "${p}" in docker ...\n💀  Removed all traces of the "${p}" cluster.\n`);
       default:
