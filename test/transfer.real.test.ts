@@ -389,6 +389,8 @@ describe.runIf(runnable)("a probe with a small cap", () => {
     socket.write(Buffer.alloc(2 ** 20));
     const { answer, error, closedEarly } = await outcome;
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    // The answer is the probe's usual refusal: JSON with status FAIL and a message.
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ status: "FAIL", message: expect.stringMatching(/over this probe's cap/) });
     expect(error).toBeUndefined();
     expect(closedEarly).toBe(false);
     expect(partials(probe.root)).toEqual([]);

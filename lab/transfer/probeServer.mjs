@@ -76,11 +76,17 @@ class Refusal extends Error {
   }
 }
 
-function send(res, status, body, headers = {}) {
-  if (res.headersSent) return res.destroy();
+/** Writes a whole JSON answer without finishing the response; false when an answer had begun (then the response is destroyed). */
+function writeAnswer(res, status, body, headers = {}) {
+  if (res.headersSent) return (res.destroy(), false);
   const text = JSON.stringify(body) + "\n";
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-anka-lab-pod": POD, ...headers });
-  res.end(text);
+  res.write(text);
+  return true;
+}
+
+function send(res, status, body, headers = {}) {
+  if (writeAnswer(res, status, body, headers)) res.end();
 }
 
 /** What a filesystem error means for a request, without naming a path on the server. */
@@ -198,10 +204,7 @@ let reserved = 0;
  * Node's client without an Agent always says it.
  */
 function refuseBody(req, res, status, body, headers = {}) {
-  if (res.headersSent) return res.destroy();
-  const text = JSON.stringify(body) + "\n";
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-anka-lab-pod": POD, ...headers });
-  res.write(text);
+  if (!writeAnswer(res, status, { status: "FAIL", ...body }, headers)) return;
   req.resume();
   const linger = setTimeout(() => req.socket.destroy(), LINGER_MS);
   linger.unref();

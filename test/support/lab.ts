@@ -125,7 +125,6 @@ export function harness(cluster: { readonly runner: Runner }, stubs: AnkaStubs, 
   };
 }
 
-
 /**
  * For the running test: should it fail, print what the lab wrote to stderr in it, since an exit
  * code alone does not say why a run stopped. Call it from beforeEach with the context's onTestFailed.
